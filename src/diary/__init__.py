@@ -1,0 +1,74 @@
+"""Diary: a self-hosted, multi-user, secure journal.
+
+``create_app()`` is the application factory; ``gunicorn 'diary:create_app()'``
+serves it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build and return the Diary app.
+
+    :param config: settings that override the defaults and the ``DIARY_*``
+        environment (tests use this). ``INSTANCE_PATH`` here, or the
+        ``DIARY_INSTANCE_PATH`` environment variable, moves the instance folder.
+    """
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("DIARY_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    register_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_config(app: Flask, overrides: Mapping[str, Any]) -> None:
+    """Load settings: defaults, then ``DIARY_*`` variables, then ``overrides``."""
+    from diary import config, instance_secrets
+
+    app.config.from_object(config.Defaults)
+    config.from_environment(app.config)
+    app.config.update(overrides)
+    instance_secrets.apply(app.config, app.instance_path)
+    config.finalize(app.config, app.instance_path)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database, CSRF protection and Flask-Security to ``app``."""
+    from diary import database
+    from diary.extensions import csrf
+    from diary.security import wiring
+
+    database.init_app(app)
+    csrf.init_app(app)
+    wiring.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the diary pages."""
+    from diary.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer HTTP errors with styled pages."""
+    from diary import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add Diary's ``flask`` commands."""
+    from diary import cli
+
+    cli.init_app(app)

@@ -1,0 +1,25 @@
+"""Extension objects, created unbound so any module can import them without
+importing the app; :func:`diary.create_app` binds them."""
+
+from flask_migrate import Migrate
+from flask_security import Security
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+
+from diary.security.mail_util import DiaryMailUtil
+
+# Named constraints, so Alembic migrations can drop and alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate()
+csrf = CSRFProtect()
+# Flask-Security takes its pluggable classes here, at construction, not in init_app.
+security = Security(mail_util_cls=DiaryMailUtil)

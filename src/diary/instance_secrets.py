@@ -1,0 +1,69 @@
+"""The two secrets Diary must never ship in its source: ``SECRET_KEY`` and
+``SECURITY_PASSWORD_SALT``.
+
+Each is taken from the environment (``DIARY_SECRET_KEY``,
+``DIARY_SECURITY_PASSWORD_SALT``) or from the mapping given to ``create_app``. A
+missing one is generated once with :mod:`secrets` and kept in ``secrets.json`` in
+the instance folder (mode 0600), so a restart or a second worker process keeps
+everyone's sessions and password hashes valid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+
+SECRET_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT")
+FILE_NAME = "secrets.json"
+
+
+def load_or_create(instance_path: str) -> dict[str, str]:
+    """Return the stored secrets, generating and storing any that are missing.
+
+    Creation is race-free between processes: the file is written under a temporary
+    name and hard-linked into place, which fails if another process got there first;
+    the loser then reads the winner's file.
+
+    :raises OSError: if the instance folder cannot be created or read.
+    """
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, FILE_NAME)
+    stored = _read(path)
+    if all(stored.get(name) for name in SECRET_NAMES):
+        return stored
+    fresh = {name: stored.get(name) or secrets.token_urlsafe(48) for name in SECRET_NAMES}
+    fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".secrets-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(fresh, fh)
+        if stored:  # incomplete file from an older version: replace it
+            os.replace(tmp, path)
+            return fresh
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return _read(path)
+        return fresh
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _read(path: str) -> dict[str, str]:
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        return {}
+
+
+def apply(config, instance_path: str) -> None:
+    """Put both secrets into ``config``, keeping any that are already set there."""
+    if all(config.get(name) for name in SECRET_NAMES):
+        return
+    stored = load_or_create(instance_path)
+    for name in SECRET_NAMES:
+        if not config.get(name):
+            config[name] = stored[name]

@@ -1,0 +1,193 @@
+"""Diary entries: who may do what with which entry, and the content rules.
+
+Every view of an entry goes through :func:`get_entry`, which holds the one ownership
+rule: owners may read, edit and delete their own entries; anybody else needs the
+matching ``*-any`` permission.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import joinedload
+
+from diary import permissions
+from diary.extensions import db
+from diary.models import Entry, User
+from diary.models.types import utcnow
+
+
+class EntryError(Exception):
+    """Base class of the errors raised here."""
+
+
+class EntryNotFound(EntryError):
+    """No entry has that id."""
+
+
+class EntryAccessDenied(EntryError):
+    """The entry exists, but the actor may not do this with it."""
+
+
+class EntryInvalid(EntryError):
+    """The content breaks a rule; ``str(error)`` says which, for the user."""
+
+
+class InvalidCursor(EntryError):
+    """A pagination cursor that this module did not make."""
+
+
+class Action(enum.Enum):
+    """What an actor wants to do with an entry, and the permission that allows it on
+    somebody else's entry."""
+
+    READ = permissions.ENTRY_READ_ANY
+    EDIT = permissions.ENTRY_EDIT_ANY
+    DELETE = permissions.ENTRY_DELETE_ANY
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of entries, newest first; ``next_cursor`` is None on the last page."""
+
+    entries: list[Entry]
+    next_cursor: str | None
+
+
+def max_length() -> int:
+    """Return the longest entry accepted (setting ``ENTRY_MAX_LENGTH``)."""
+    return int(current_app.config["ENTRY_MAX_LENGTH"])
+
+
+def clean_content(content: str | None) -> str:
+    """Return ``content`` stripped of surrounding whitespace.
+
+    :raises EntryInvalid: if it is empty or longer than :func:`max_length`.
+    """
+    text = (content or "").strip()
+    if not text:
+        raise EntryInvalid("Write something first: an entry cannot be empty.")
+    limit = max_length()
+    if len(text) > limit:
+        raise EntryInvalid(
+            f"An entry can be at most {limit} characters; this one has {len(text)}."
+        )
+    return text
+
+
+def may(actor: User, action: Action, entry: Entry) -> bool:
+    """Return whether ``actor`` may do ``action`` with ``entry``: the ownership rule."""
+    return entry.user_id == actor.id or actor.has_permission(action.value)
+
+
+def get_entry(actor: User, entry_id: int, action: Action = Action.READ) -> Entry:
+    """Return the entry ``entry_id`` if ``actor`` may do ``action`` with it.
+
+    :raises EntryNotFound: no such entry.
+    :raises EntryAccessDenied: it exists but belongs to somebody else and the actor
+        lacks the permission for ``action``.
+    """
+    entry = db.session.get(Entry, entry_id)
+    if entry is None:
+        raise EntryNotFound(entry_id)
+    if not may(actor, action, entry):
+        raise EntryAccessDenied(entry_id)
+    return entry
+
+
+def create_entry(author: User, content: str | None) -> Entry:
+    """Store a new entry by ``author`` and return it.
+
+    :raises EntryInvalid: see :func:`clean_content`; nothing is stored.
+    """
+    entry = Entry(user_id=author.id, content=clean_content(content))
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+def update_entry(actor: User, entry_id: int, content: str | None) -> Entry:
+    """Replace the content of entry ``entry_id`` and return it.
+
+    :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
+    :raises EntryInvalid: see :func:`clean_content`; nothing is changed.
+    """
+    entry = get_entry(actor, entry_id, Action.EDIT)
+    entry.content = clean_content(content)
+    entry.updated_at = utcnow()
+    db.session.commit()
+    return entry
+
+
+def delete_entry(actor: User, entry_id: int) -> None:
+    """Delete entry ``entry_id``.
+
+    :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
+    """
+    entry = get_entry(actor, entry_id, Action.DELETE)
+    db.session.delete(entry)
+    db.session.commit()
+
+
+def list_own_entries(owner: User, cursor: str | None = None, limit: int | None = None) -> Page:
+    """Return one page of ``owner``'s entries, newest first.
+
+    Keyset pagination: the page after ``cursor`` is found through the
+    ``(user_id, created_at, id)`` index, so page 1 costs the same at 10 entries or
+    10,000, and no page ever loads more than ``limit + 1`` rows.
+
+    :raises InvalidCursor: ``cursor`` was not made by this module.
+    """
+    query = select(Entry).where(Entry.user_id == owner.id)
+    return _page(query, cursor, limit)
+
+
+def list_all_entries(actor: User, cursor: str | None = None, limit: int | None = None) -> Page:
+    """Return one page of everybody's entries, newest first, with their authors.
+
+    :raises EntryAccessDenied: the actor lacks ``entry:read-any``.
+    :raises InvalidCursor: see :func:`list_own_entries`.
+    """
+    if not actor.has_permission(permissions.ENTRY_READ_ANY):
+        raise EntryAccessDenied("all")
+    return _page(select(Entry).options(joinedload(Entry.author)), cursor, limit)
+
+
+def _page(query, cursor: str | None, limit: int | None) -> Page:
+    limit = limit or int(current_app.config["ENTRIES_PER_PAGE"])
+    if cursor:
+        created_at, entry_id = decode_cursor(cursor)
+        query = query.where(tuple_(Entry.created_at, Entry.id) < (created_at, entry_id))
+    query = query.order_by(Entry.created_at.desc(), Entry.id.desc()).limit(limit + 1)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1]) if more else None)
+
+
+def encode_cursor(entry: Entry) -> str:
+    """Return an opaque cursor pointing just after ``entry`` in newest-first order."""
+    raw = f"{entry.created_at.isoformat()}|{entry.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Return the ``(created_at, id)`` a cursor points after.
+
+    :raises InvalidCursor: for anything :func:`encode_cursor` did not produce.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, entry_id = raw.partition("|")
+        created_at = datetime.fromisoformat(stamp)
+        if created_at.tzinfo is None:
+            raise ValueError("naive")
+        return created_at, int(entry_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidCursor(cursor) from exc

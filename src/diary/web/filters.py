@@ -1,0 +1,37 @@
+"""Template filters for friendly dates."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from diary.web import bp
+
+
+@bp.app_template_filter("friendly_time")
+def friendly_time(value: datetime, now: datetime | None = None) -> str:
+    """Return ``value`` as people say it: "just now", "5 minutes ago",
+    "yesterday at 14:05", "3 March at 09:00" or "3 March 2024"."""
+    now = now or datetime.now(timezone.utc)
+    value = value.astimezone(timezone.utc)
+    seconds = (now - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    days = (now.date() - value.date()).days
+    clock = value.strftime("%H:%M")
+    if days == 0:
+        hours = int(seconds // 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    if days == 1:
+        return f"yesterday at {clock}"
+    if value.year == now.year:
+        return f"{value.day} {value.strftime('%B')} at {clock}"
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+@bp.app_template_filter("iso_time")
+def iso_time(value: datetime) -> str:
+    """Return ``value`` as an ISO 8601 UTC timestamp for ``<time datetime>``."""
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds")

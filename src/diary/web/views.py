@@ -1,0 +1,141 @@
+"""Diary pages: parse the request, call one service, render.
+
+Every route needs a logged-in user (``@auth_required()``; anonymous visitors go to
+``/login?next=…``) and a permission from the user's roles; which entry a user may
+touch is decided by :func:`diary.services.entries.get_entry`, never here.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_security import auth_required, current_user, permissions_accepted, permissions_required
+
+from diary import permissions as perm
+from diary.services import entries
+from diary.web import bp
+from diary.web.forms import DeleteForm, EntryForm
+
+# The HTTP status of a form shown again because its content was refused.
+INVALID_STATUS = 422
+
+
+def _fetch(entry_id: int, action: entries.Action):
+    try:
+        return entries.get_entry(current_user, entry_id, action)
+    except entries.EntryNotFound:
+        abort(404)
+    except entries.EntryAccessDenied:
+        abort(403)
+
+
+def _dashboard(form: EntryForm, status: int = 200):
+    try:
+        page = entries.list_own_entries(current_user, request.args.get("before"))
+    except entries.InvalidCursor:
+        abort(400, "That page link is not valid.")
+    return (
+        render_template(
+            "web/dashboard.html",
+            form=form,
+            page=page,
+            delete_form=DeleteForm(),
+            max_length=entries.max_length(),
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@auth_required()
+@permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
+def dashboard():
+    """The user's own entries, newest first, with the form to write a new one."""
+    return _dashboard(EntryForm())
+
+
+@bp.post("/new_entry")
+@auth_required()
+@permissions_required(perm.ENTRY_CREATE)
+def new_entry():
+    """Store a new entry; on refusal show the dashboard again with the reason."""
+    form = EntryForm()
+    if form.validate_on_submit():
+        try:
+            entry = entries.create_entry(current_user, form.content.data)
+        except entries.EntryInvalid as exc:
+            form.content.errors.append(str(exc))
+        else:
+            flash("Entry saved.", "success")
+            return redirect(url_for("web.view_entry", entry_id=entry.id))
+    return _dashboard(form, INVALID_STATUS)
+
+
+@bp.get("/entry/<int:entry_id>")
+@auth_required()
+@permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
+def view_entry(entry_id: int):
+    """One entry: the owner's, or anybody's for ``entry:read-any``."""
+    entry = _fetch(entry_id, entries.Action.READ)
+    return render_template(
+        "web/entry.html",
+        entry=entry,
+        may_edit=entries.may(current_user, entries.Action.EDIT, entry),
+        may_delete=entries.may(current_user, entries.Action.DELETE, entry),
+        delete_form=DeleteForm(),
+    )
+
+
+@bp.route("/edit_entry/<int:entry_id>", methods=["GET", "POST"])
+@auth_required()
+@permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
+def edit_entry(entry_id: int):
+    """Edit an entry: the owner's, or anybody's for ``entry:edit-any``."""
+    entry = _fetch(entry_id, entries.Action.EDIT)
+    form = EntryForm(obj=entry)
+    status = 200
+    if request.method == "POST":
+        status = INVALID_STATUS
+        if form.validate_on_submit():
+            try:
+                entries.update_entry(current_user, entry_id, form.content.data)
+            except entries.EntryInvalid as exc:
+                form.content.errors.append(str(exc))
+            else:
+                flash("Entry updated.", "success")
+                return redirect(url_for("web.view_entry", entry_id=entry_id))
+    return (
+        render_template(
+            "web/edit_entry.html", form=form, entry=entry, max_length=entries.max_length()
+        ),
+        status,
+    )
+
+
+@bp.post("/delete_entry/<int:entry_id>")
+@auth_required()
+@permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
+def delete_entry(entry_id: int):
+    """Delete an entry: the owner's, or anybody's for ``entry:delete-any``."""
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        entries.delete_entry(current_user, entry_id)
+    except entries.EntryNotFound:
+        abort(404)
+    except entries.EntryAccessDenied:
+        abort(403)
+    flash("Entry deleted.", "success")
+    return redirect(url_for("web.dashboard"))
+
+
+@bp.get("/all")
+@auth_required()
+@permissions_required(perm.ENTRY_READ_ANY)
+def all_entries():
+    """Everybody's entries, newest first, for users who may read any entry."""
+    try:
+        page = entries.list_all_entries(current_user, request.args.get("before"))
+    except entries.InvalidCursor:
+        abort(400, "That page link is not valid.")
+    return render_template("web/all_entries.html", page=page, delete_form=DeleteForm())

@@ -1,0 +1,230 @@
+"""The diary pages through the test client: entries, ownership, roles, CSRF, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from diary.extensions import db
+from diary.models import Entry
+from tests.conftest import csrf_token
+
+
+def count_entries(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
+
+
+def post_entry(client, content: str):
+    return client.post("/new_entry", data={"content": content, "csrf_token": csrf_token(client, "/")})
+
+
+def entry_id_from(response) -> int:
+    return int(re.search(r"/entry/(\d+)$", response.headers["Location"]).group(1))
+
+
+@pytest.fixture
+def writers(client, auth, make_user, app):
+    """Two writers; the first has written one entry. Returns (first_entry_id, alice, bob)."""
+    make_user("alice@example.com", "alice-password")
+    make_user("bob@example.com", "bob-password")
+    auth.login("alice@example.com", "alice-password")
+    entry_id = entry_id_from(post_entry(client, "Alice's secret"))
+    auth.logout()
+    return entry_id
+
+
+def test_create_entry_and_see_it_on_dashboard(client, auth, demo_users, app):
+    auth.login()
+    response = post_entry(client, "  Went for a walk by the river.  ")
+    assert response.status_code == 302
+    entry_id = entry_id_from(response)
+    page = client.get(f"/entry/{entry_id}").get_data(as_text=True)
+    assert "Went for a walk by the river." in page
+    assert "Went for a walk by the river." in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        entry = db.session.get(Entry, entry_id)
+        assert entry.content == "Went for a walk by the river."  # stripped
+        assert entry.created_at.tzinfo is not None
+        assert entry.user_id == demo_users["writer@example.com"]
+
+
+@pytest.mark.parametrize("content", ["", "   \n  ", "x" * 281])
+def test_empty_and_too_long_entries_are_refused_with_nothing_stored(client, auth, demo_users, app, content):
+    auth.login()
+    response = post_entry(client, content)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in html
+    assert re.search(r'class="field-error"[^>]*>[^<]*(empty|at most 280)', html)
+    assert count_entries(app) == 0
+
+
+def test_exactly_280_characters_is_accepted(client, auth, demo_users, app):
+    auth.login()
+    assert post_entry(client, "y" * 280).status_code == 302
+    assert count_entries(app) == 1
+
+
+def test_too_long_refusal_keeps_what_was_typed(client, auth, demo_users):
+    auth.login()
+    html = post_entry(client, "keep me " * 40).get_data(as_text=True)
+    assert "keep me keep me" in html
+
+
+def test_entry_max_length_is_a_setting(database_url, tmp_path, demo_users):
+    from diary import create_app
+    from tests.conftest import AuthActions, base_config
+
+    config = base_config(database_url, str(tmp_path / "i2"))
+    config["ENTRY_MAX_LENGTH"] = 10
+    client = create_app(config).test_client()
+    AuthActions(client).login()
+    assert post_entry(client, "x" * 11).status_code == 422
+    assert post_entry(client, "x" * 10).status_code == 302
+
+
+def test_another_writer_gets_403_on_view_edit_and_delete(client, auth, writers, app):
+    entry_id = writers
+    auth.login("bob@example.com", "bob-password")
+    assert client.get(f"/entry/{entry_id}").status_code == 403
+    assert client.get(f"/edit_entry/{entry_id}").status_code == 403
+    token = csrf_token(client, "/")
+    response = client.post(f"/edit_entry/{entry_id}", data={"content": "pwned", "csrf_token": token})
+    assert response.status_code == 403
+    response = client.post(f"/delete_entry/{entry_id}", data={"csrf_token": token})
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.get(Entry, entry_id).content == "Alice's secret"
+    assert "Alice&#39;s secret" not in client.get("/").get_data(as_text=True)
+    assert client.get("/all").status_code == 403
+
+
+def test_403_page_is_styled(client, auth, writers):
+    auth.login("bob@example.com", "bob-password")
+    html = client.get(f"/entry/{writers}").get_data(as_text=True)
+    assert "This page is not yours to see" in html
+    assert "Alice" not in html
+
+
+def test_missing_entry_is_404(client, auth, demo_users):
+    auth.login()
+    assert client.get("/entry/999999").status_code == 404
+    assert client.get("/edit_entry/999999").status_code == 404
+    token = csrf_token(client, "/")
+    assert client.post("/delete_entry/999999", data={"csrf_token": token}).status_code == 404
+
+
+def test_owner_edits_and_deletes_own_entry(client, auth, writers, app):
+    auth.login("alice@example.com", "alice-password")
+    token = csrf_token(client, "/")
+    response = client.post(f"/edit_entry/{writers}", data={"content": "Revised", "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        entry = db.session.get(Entry, writers)
+        assert entry.content == "Revised"
+        assert entry.updated_at >= entry.created_at
+    assert client.post(f"/delete_entry/{writers}", data={"csrf_token": token}).status_code == 302
+    assert count_entries(app) == 0
+
+
+def test_invalid_edit_changes_nothing(client, auth, writers, app):
+    auth.login("alice@example.com", "alice-password")
+    token = csrf_token(client, "/")
+    response = client.post(f"/edit_entry/{writers}", data={"content": "", "csrf_token": token})
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.get(Entry, writers).content == "Alice's secret"
+
+
+def test_admin_views_edits_and_deletes_any_entry(client, auth, writers, demo_users, app):
+    auth.login("admin@example.com", "adminpass")
+    assert "Alice&#39;s secret" in client.get(f"/entry/{writers}").get_data(as_text=True)
+    assert "Alice&#39;s secret" in client.get("/all").get_data(as_text=True)
+    token = csrf_token(client, "/")
+    response = client.post(f"/edit_entry/{writers}", data={"content": "Moderated", "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        entry = db.session.get(Entry, writers)
+        assert entry.content == "Moderated"
+        assert entry.user_id != demo_users["admin@example.com"]  # still Alice's
+    assert client.post(f"/delete_entry/{writers}", data={"csrf_token": token}).status_code == 302
+    assert count_entries(app) == 0
+
+
+def test_post_without_csrf_token_is_400_and_changes_nothing(client, auth, writers, app):
+    auth.login("alice@example.com", "alice-password")
+    assert client.post("/new_entry", data={"content": "sneaky"}).status_code == 400
+    assert client.post(f"/edit_entry/{writers}", data={"content": "sneaky"}).status_code == 400
+    assert client.post(f"/delete_entry/{writers}").status_code == 400
+    response = client.post("/new_entry", data={"content": "sneaky", "csrf_token": "forged"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalars(sa.select(Entry.content)).all() == ["Alice's secret"]
+
+
+def test_script_in_entry_is_escaped(client, auth, demo_users):
+    auth.login()
+    entry_id = entry_id_from(post_entry(client, "<script>alert('x')</script>"))
+    for path in ("/", f"/entry/{entry_id}", f"/edit_entry/{entry_id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html, path
+        assert "&lt;script&gt;alert(" in html, path
+
+
+def test_get_does_not_change_state(client, auth, writers, app):
+    auth.login("alice@example.com", "alice-password")
+    assert client.get(f"/delete_entry/{writers}").status_code == 405
+    assert client.get("/new_entry?content=x").status_code == 405
+    assert count_entries(app) == 1
+
+
+def test_dashboard_pages_20_entries_newest_first(client, auth, demo_users, app):
+    from datetime import datetime, timedelta, timezone
+
+    with app.app_context():
+        start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        uid = demo_users["writer@example.com"]
+        db.session.add_all(
+            Entry(user_id=uid, content=f"entry number {i:02d}", created_at=start + timedelta(hours=i),
+                  updated_at=start + timedelta(hours=i))
+            for i in range(45)
+        )
+        db.session.commit()
+    auth.login()
+    seen = []
+    html = client.get("/").get_data(as_text=True)
+    while True:
+        numbers = [int(n) for n in re.findall(r"entry number (\d+)", html)]
+        assert len(numbers) <= 20
+        seen += numbers
+        more = re.search(r'href="(/\?before=[^"]+)" rel="next"', html)
+        if not more:
+            break
+        html = client.get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert seen == list(range(44, -1, -1))
+
+
+def test_bad_page_cursor_is_400(client, auth, demo_users):
+    auth.login()
+    assert client.get("/?before=not-a-cursor").status_code == 400
+
+
+def test_writer_without_entries_sees_empty_state(client, auth, demo_users):
+    auth.login()
+    assert "No entries yet" in client.get("/").get_data(as_text=True)
+
+
+def test_nav_shows_current_user_and_role(client, auth, demo_users):
+    auth.login("admin@example.com", "adminpass")
+    html = client.get("/").get_data(as_text=True)
+    assert "admin@example.com" in html and ">Admin</mark>" in html
+    assert "Everyone&#39;s entries" in html or "Everyone's entries" in html
+
+
+def test_unknown_page_is_styled_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Nothing here" in response.get_data(as_text=True)
