@@ -45,11 +45,13 @@ def register_config(app: Flask, overrides: Mapping[str, Any]) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the database, CSRF protection and Flask-Security to ``app``."""
     from diary import database
-    from diary.extensions import csrf
+    from diary.extensions import csrf, limiter, mail
     from diary.security import wiring
 
     database.init_app(app)
     csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
     wiring.init_app(app)
 
 

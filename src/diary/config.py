@@ -84,6 +84,22 @@ class Defaults:
     # The library's own "remember me" default; the checkbox is shown on login.
     SECURITY_DEFAULT_REMEMBER_ME = False
 
+    # --- Mail, confirmation, recovery, change password/email (issue 3) ----------
+
+    # --- Password policy (issue 3) ----------------------------------------------
+
+    # --- Account lockout (issue 3) ----------------------------------------------
+
+    # --- Rate limits (issue 3) --------------------------------------------------
+    # Redis URL shared by all app instances (rate limits); empty: in memory.
+    REDIS_URL = ""
+
+    # --- Sessions and security headers (issue 3) --------------------------------
+
+    # --- Multi-factor authentication (issue 4) ----------------------------------
+
+    # --- JSON API and access tokens (issue 5) -----------------------------------
+
 
 def from_environment(config) -> None:
     """Apply ``DIARY_*`` environment variables onto ``config`` (a ``flask.Config``)."""
@@ -104,6 +120,7 @@ def finalize(config, instance_path: str) -> None:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
         config["PREFERRED_URL_SCHEME"] = "https"
+    config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
     if isinstance(config.get("PERMANENT_SESSION_LIFETIME"), (int, float)):
         config["PERMANENT_SESSION_LIFETIME"] = timedelta(
             seconds=config["PERMANENT_SESSION_LIFETIME"]

@@ -1,6 +1,9 @@
 """Extension objects, created unbound so any module can import them without
 importing the app; :func:`diary.create_app` binds them."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
@@ -23,3 +26,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 # Flask-Security takes its pluggable classes here, at construction, not in init_app.
 security = Security(mail_util_cls=DiaryMailUtil)
+mail = Mail()
+# Named limits are applied where they belong (see diary.security.ratelimits); the
+# storage (memory, or Redis when REDIS_URL is set) comes from the app's config.
+limiter = Limiter(key_func=get_remote_address)

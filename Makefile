@@ -1,0 +1,42 @@
+# Diary's two everyday commands (see README):
+#   make run    install into .venv, migrate the SQLite database, seed the demo
+#               accounts and start the app on http://127.0.0.1:5000
+#   make test   install the test dependencies into .venv and run the test suite
+# Settings come from DIARY_* environment variables (see README, src/diary/config.py).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test migrate demo-data bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+migrate: install
+	$(BIN)/flask --app diary db upgrade
+
+demo-data: migrate
+	$(BIN)/flask --app diary demo-data
+
+run: demo-data
+	$(BIN)/flask --app diary run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python bench/dashboard
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

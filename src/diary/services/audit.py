@@ -1,0 +1,135 @@
+"""The security audit log: every tag in one enum, one function that records.
+
+Callers (Flask-Security signal handlers, the lockout code, views, the CLI) pass
+plain values; :func:`diary.security.client.client_info` gives them the IP address
+and user agent of the current request.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from sqlalchemy import select
+
+from diary.extensions import db
+from diary.models import AuditEvent, User
+
+
+class AuditTag(enum.StrEnum):
+    """Every kind of audit event. The value is what is stored."""
+
+    ACCOUNT_REGISTERED = "account:register"
+    EMAIL_CONFIRMED = "account:email:confirmed"
+    LOGIN_SUCCESS = "account:login:success"
+    LOGIN_FAILURE = "account:login:failure"
+    LOGOUT = "account:logout"
+    ACCOUNT_LOCKED = "account:lockout:locked"
+    ACCOUNT_UNLOCKED = "account:lockout:unlocked"
+    PASSWORD_CHANGED = "account:password:change"
+    PASSWORD_RESET_REQUESTED = "account:password:reset_request"
+    PASSWORD_RESET = "account:password:reset"
+    EMAIL_CHANGE_REQUESTED = "account:email:change_request"
+    EMAIL_CHANGED = "account:email:change"
+    SIGNED_OUT_EVERYWHERE = "account:sessions:sign_out_everywhere"
+    DEACTIVATED = "account:deactivated"
+    REACTIVATED = "account:reactivated"
+    TWO_FACTOR_METHOD_ADDED = "account:two_factor:method_added"
+    TWO_FACTOR_METHOD_REMOVED = "account:two_factor:method_removed"
+    TWO_FACTOR_FAILURE = "account:two_factor:failure"
+    RECOVERY_CODES_GENERATED = "account:recovery_codes:generated"
+    RECOVERY_CODE_USED = "account:recovery_codes:used"
+    PASSKEY_REGISTERED = "account:passkey:registered"
+    PASSKEY_DELETED = "account:passkey:deleted"
+    TOKEN_CREATED = "account:token:created"
+    TOKEN_FIRST_USED = "account:token:first_use"
+    TOKEN_REVOKED = "account:token:revoked"
+    TOKEN_AUTH_FAILURE = "account:token:auth_failure"
+
+
+# How each event reads on the user's activity page.
+DESCRIPTIONS: dict[AuditTag, str] = {
+    AuditTag.ACCOUNT_REGISTERED: "Account created",
+    AuditTag.EMAIL_CONFIRMED: "Email address confirmed",
+    AuditTag.LOGIN_SUCCESS: "Signed in",
+    AuditTag.LOGIN_FAILURE: "Failed sign-in attempt",
+    AuditTag.LOGOUT: "Signed out",
+    AuditTag.ACCOUNT_LOCKED: "Account locked after failed sign-in attempts",
+    AuditTag.ACCOUNT_UNLOCKED: "Account unlocked",
+    AuditTag.PASSWORD_CHANGED: "Password changed",
+    AuditTag.PASSWORD_RESET_REQUESTED: "Password reset requested",
+    AuditTag.PASSWORD_RESET: "Password reset",
+    AuditTag.EMAIL_CHANGE_REQUESTED: "Email change requested",
+    AuditTag.EMAIL_CHANGED: "Email address changed",
+    AuditTag.SIGNED_OUT_EVERYWHERE: "Signed out everywhere",
+    AuditTag.DEACTIVATED: "Account deactivated",
+    AuditTag.REACTIVATED: "Account reactivated",
+    AuditTag.TWO_FACTOR_METHOD_ADDED: "Two-factor method added",
+    AuditTag.TWO_FACTOR_METHOD_REMOVED: "Two-factor method removed",
+    AuditTag.TWO_FACTOR_FAILURE: "Wrong two-factor code",
+    AuditTag.RECOVERY_CODES_GENERATED: "Recovery codes generated",
+    AuditTag.RECOVERY_CODE_USED: "Recovery code used",
+    AuditTag.PASSKEY_REGISTERED: "Passkey registered",
+    AuditTag.PASSKEY_DELETED: "Passkey deleted",
+    AuditTag.TOKEN_CREATED: "Access token created",
+    AuditTag.TOKEN_FIRST_USED: "Access token used for the first time",
+    AuditTag.TOKEN_REVOKED: "Access token revoked",
+    AuditTag.TOKEN_AUTH_FAILURE: "Refused access token",
+}
+
+
+def record_event(
+    tag: AuditTag,
+    *,
+    user: User | int | None = None,
+    actor: User | int | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    details: dict[str, Any] | None = None,
+    commit: bool = True,
+) -> AuditEvent:
+    """Store one audit event and return it.
+
+    :param user: the account the event concerns (object or id), if known.
+    :param actor: who acted, when not the user themself (an admin).
+    :param details: small JSON-able facts (never a secret, password or token).
+    :param commit: commit now (default). Failure events must be committed on their
+        own, because the request that caused them rolls back or never commits.
+    """
+    event = AuditEvent(
+        tag=str(AuditTag(tag)),
+        user_id=_id(user),
+        actor_id=_id(actor),
+        ip=ip,
+        user_agent=(user_agent or None) and user_agent[:512],
+        details=details or {},
+    )
+    db.session.add(event)
+    if commit:
+        db.session.commit()
+    return event
+
+
+def recent_events(user: User, limit: int = 50) -> list[AuditEvent]:
+    """Return ``user``'s latest ``limit`` events, newest first."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.user_id == user.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def describe(tag: str) -> str:
+    """Return the human wording of ``tag`` (the tag itself if unknown)."""
+    try:
+        return DESCRIPTIONS[AuditTag(tag)]
+    except ValueError:
+        return tag
+
+
+def _id(value: User | int | None) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    return value.id
