@@ -33,6 +33,8 @@ def base_config(database_url: str, instance_path: str) -> dict:
         "SECURITY_PASSWORD_SALT": "test-password-salt",
         "INSTANCE_PATH": instance_path,
         "DATABASE_URL": database_url,
+        # Mails go to app.extensions["mailman"].outbox instead of a server.
+        "MAIL_BACKEND": "locmem",
         # Cheap argon2id parameters: same scheme and format, a fraction of the cost.
         "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
             "argon2__rounds": 1,

@@ -26,6 +26,8 @@ class Defaults:
     DATABASE_URL = ""
     # Served over HTTPS (production): Secure cookies and https:// in built URLs.
     HTTPS = False
+    # The site's public address: links in mails, WebAuthn relying party and origin.
+    BASE_URL = "http://localhost:5000"
     # Extra SQLAlchemy engine options; pre-ping drops connections the server closed.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
