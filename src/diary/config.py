@@ -91,12 +91,72 @@ class Defaults:
     # --- Password policy (issue 3) ----------------------------------------------
 
     # --- Account lockout (issue 3) ----------------------------------------------
+    # Consecutive failed sign-ins (password, passcode, passkey, second factor) that lock.
+    LOCKOUT_THRESHOLD = 5
+    # Seconds the first lockout lasts; each further one doubles it.
+    LOCKOUT_DURATION = 15 * 60
+    # Longest lockout, in seconds, however often the account was locked.
+    LOCKOUT_MAX_DURATION = 24 * 60 * 60
+    # Mail the owner when the account is locked (when, from where, until when).
+    LOCKOUT_NOTIFY = True
 
     # --- Rate limits (issue 3) --------------------------------------------------
     # Redis URL shared by all app instances (rate limits); empty: in memory.
     REDIS_URL = ""
+    # Sign-in attempts (POSTs) per client IP, across all sign-in forms and the JSON API.
+    LIMIT_LOGIN_PER_IP = "10 per minute"
+    # Registrations (POSTs) per client IP.
+    LIMIT_REGISTER_PER_IP = "5 per hour"
+    # Password reset requests per client IP.
+    LIMIT_RESET_PER_IP = "5 per hour"
+    # Password reset requests per email address asked for.
+    LIMIT_RESET_PER_EMAIL = "3 per hour"
+    # Confirmation mail resends per email address asked for.
+    LIMIT_CONFIRM_PER_EMAIL = "3 per hour"
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (ProxyFix).
+    # 0: use the TCP peer address. Never more than there really are: clients could
+    # then choose the IP address that rate limits and the audit log see.
+    TRUSTED_PROXIES = 0
 
     # --- Sessions and security headers (issue 3) --------------------------------
+    # Seconds without a request after which a session ends (checked on the server).
+    SESSION_IDLE_TIMEOUT = 30 * 60
+    # Seconds after sign-in after which a session ends however active (server-side).
+    SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60
+    # Offer "remember me" on the login form; false hides it and ignores it if posted.
+    REMEMBER_ME = True
+    # Seconds a "remember me" cookie lasts (Flask-Login's REMEMBER_COOKIE_DURATION).
+    REMEMBER_COOKIE_DURATION = 14 * 24 * 60 * 60
+    # Flask-Security's blueprint-only Cache-Control is off: Diary sets
+    # "no-store, private" on every response to a signed-in user itself
+    # (diary.security.headers), which also renders right with Werkzeug 3.1.
+    SECURITY_CACHE_CONTROL = {}
+    # Content-Security-Policy, directive -> sources. img-src allows data: for the
+    # server-rendered QR code of authenticator setup; nothing inline runs.
+    CONTENT_SECURITY_POLICY = {
+        "default-src": "'self'",
+        "img-src": "'self' data:",
+        "object-src": "'none'",
+        "frame-ancestors": "'none'",
+        "form-action": "'self'",
+        "base-uri": "'none'",
+    }
+    # Referrer-Policy: never tell other sites which diary page a link was on.
+    REFERRER_POLICY = "same-origin"
+    # Permissions-Policy: browser features no Diary page uses are switched off
+    # (WebAuthn's publickey-credentials-* stay at their default, this site only).
+    PERMISSIONS_POLICY = {
+        "camera": "()",
+        "microphone": "()",
+        "geolocation": "()",
+        "payment": "()",
+        "usb": "()",
+        "browsing-topics": "()",
+    }
+    # HSTS max-age in seconds, sent over HTTPS when HTTPS is on.
+    HSTS_MAX_AGE = 365 * 24 * 60 * 60
+    # HSTS covers subdomains of the site's host too.
+    HSTS_INCLUDE_SUBDOMAINS = True
 
     # --- Multi-factor authentication (issue 4) ----------------------------------
 
@@ -123,6 +183,10 @@ def finalize(config, instance_path: str) -> None:
         config["REMEMBER_COOKIE_SECURE"] = True
         config["PREFERRED_URL_SCHEME"] = "https"
     config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
+    if isinstance(config.get("REMEMBER_COOKIE_DURATION"), (int, float)):
+        config["REMEMBER_COOKIE_DURATION"] = timedelta(
+            seconds=config["REMEMBER_COOKIE_DURATION"]
+        )
     if isinstance(config.get("PERMANENT_SESSION_LIFETIME"), (int, float)):
         config["PERMANENT_SESSION_LIFETIME"] = timedelta(
             seconds=config["PERMANENT_SESSION_LIFETIME"]

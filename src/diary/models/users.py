@@ -23,6 +23,21 @@ class User(db.Model, fsqla.FsUserMixin):
         """Return the name to greet the user with: username if set, else email."""
         return self.username or self.email
 
+    # --- Account lockout (issue 3): Flask-Security's hooks, rule in services.lockout
+    def track_failed_authn(self, auth_type: str, tfa: bool = False) -> None:
+        """Count a failed authentication towards the lockout, then let the library
+        send its ``user_failed_authn`` signal as usual."""
+        from diary.security import lockout
+
+        lockout.failed_authn(self, auth_type, tfa)
+        super().track_failed_authn(auth_type, tfa)
+
+    def is_locked(self, form_error: list[str] | None = None) -> bool:
+        """Return whether the account is locked out now (after failed sign-ins)."""
+        from diary.security import lockout
+
+        return lockout.locked(self, form_error)
+
 
 class WebAuthn(db.Model, fsqla.FsWebAuthnMixin):
     """A registered passkey / security key."""

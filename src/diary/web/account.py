@@ -7,9 +7,11 @@ feature keeps its part of the page next to its code.
 
 from __future__ import annotations
 
-from flask import render_template
-from flask_security import auth_required
+from flask import flash, redirect, render_template
+from flask_security import auth_required, current_user, logout_user, url_for_security
 
+from diary.security.client import client_info
+from diary.services import audit, sessions
 from diary.web import bp
 
 
@@ -18,3 +20,74 @@ from diary.web import bp
 def account():
     """The account overview."""
     return render_template("account/index.html")
+
+
+@bp.post("/account/sign-out-everywhere")
+@auth_required()
+def sign_out_everywhere():
+    """End every session and token of the current user, this one included.
+
+    This session ends too, on purpose: the request could come from the very device
+    the user no longer trusts, and everything this browser holds was issued under
+    the old identity key anyway. The user signs in again with the password.
+    CSRF: checked by CSRFProtect for every POST.
+    """
+    user = current_user._get_current_object()
+    client = client_info()
+    sessions.sign_out_everywhere(user, ip=client.ip, user_agent=client.user_agent)
+    logout_user()
+    flash("You have been signed out on every device, this one included.", "info")
+    return redirect(url_for_security("login"))
+
+
+@bp.get("/account/activity")
+@auth_required()
+def activity():
+    """The user's own recent security events: sign-ins, failures, changes."""
+    events = audit.recent_events(current_user, limit=ACTIVITY_LIMIT)
+    return render_template(
+        "account/activity.html",
+        events=events,
+        describe=audit.describe,
+        short_user_agent=short_user_agent,
+    )
+
+
+# Events shown on the activity page.
+ACTIVITY_LIMIT = 50
+
+# (marker in the User-Agent, name shown), first match wins: Edge and Opera say
+# "Chrome" too, Chrome says "Safari" too.
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+    ("python-requests/", "Python requests"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def short_user_agent(user_agent: str | None) -> str:
+    """Return a short, human name for ``user_agent``, e.g. "Firefox on Linux"; the
+    first 40 characters of anything unrecognised; "unknown" for none."""
+    if not user_agent:
+        return "unknown"
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    if browser or system:
+        return browser or system
+    return user_agent[:40] + ("…" if len(user_agent) > 40 else "")

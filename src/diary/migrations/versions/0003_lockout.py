@@ -1,15 +1,14 @@
-"""Placeholder for account lockout state (issue 3).
-
-Kept empty so that revisions stay one straight line while this work is under way;
-the work that needs this schema change fills it in.
+"""Account lockout state: table account_lockout, one row per account
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
+
+import diary.models.types  # noqa: F401  (UTCDateTime columns)
 
 
 # revision identifiers, used by Alembic.
@@ -20,8 +19,16 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('account_lockout',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('lockouts', sa.Integer(), nullable=False),
+    sa.Column('locked_until', diary.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_failure_at', diary.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_account_lockout_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_account_lockout'))
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('account_lockout')

@@ -1,0 +1,96 @@
+"""Rate limits on Flask-Security's endpoints.
+
+Flask-Security's views belong to the library, so they cannot carry
+``@limiter.limit`` decorators, and decorating them after the fact would change
+module-level functions shared by every app in the process. Instead one
+``before_request`` hook maps the endpoint of each POST to the named limits of
+:mod:`diary.services.ratelimits` and counts it there, before the view runs (so
+before any password is checked). Only POSTs count: viewing a form is free.
+
+The counting uses the rate limiter Flask-Limiter built from this app's settings
+(storage, strategy). It is taken right after ``limiter.init_app(app)`` and kept
+on the app, because the shared ``Limiter`` object only remembers the storage of
+the app bound last; two apps in one process (the tests) each keep their own.
+
+Over a limit the answer is 429 with ``Retry-After``: Diary's styled error page,
+or Flask-Security's JSON error shape when the request wants JSON.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+
+from diary import errors
+from diary.extensions import limiter, security
+from diary.security.client import client_info
+from diary.services import ratelimits
+from diary.services.ratelimits import Limit
+
+# Endpoints that check a credential share the sign-in budget of an IP address.
+# Endpoints of features that are switched off simply never match.
+SIGN_IN_ENDPOINTS = (
+    "security.login",
+    "security.verify",
+    "security.us_signin",
+    "security.us_verify",
+    "security.wan_signin_response",
+    "security.wan_verify_response",
+    "security.two_factor_token_validation",
+    "security.mf_recovery",
+)
+
+# endpoint -> limits counted by the client's IP address, limits counted by the
+# email address in the form or JSON body.
+RULES: dict[str, tuple[tuple[Limit, ...], tuple[Limit, ...]]] = {
+    **{endpoint: ((Limit.LOGIN_PER_IP,), ()) for endpoint in SIGN_IN_ENDPOINTS},
+    "security.register": ((Limit.REGISTER_PER_IP,), ()),
+    "security.forgot_password": ((Limit.RESET_PER_IP,), (Limit.RESET_PER_EMAIL,)),
+    "security.send_confirmation": ((), (Limit.CONFIRM_PER_EMAIL,)),
+}
+
+MESSAGE = "Too many attempts. Please wait a little and try again."
+
+
+def init_app(app: Flask) -> None:
+    """Rate-limit Flask-Security's POST endpoints on ``app``.
+
+    Must run after ``limiter.init_app(app)``.
+    """
+    app.extensions[ratelimits.EXTENSION_KEY] = limiter.limiter
+    app.before_request(_check_limits)
+
+
+def _check_limits():
+    if request.method != "POST" or request.endpoint not in RULES:
+        return None
+    by_ip, by_email = RULES[request.endpoint]
+    try:
+        ip = client_info().ip or "unknown"
+        for limit in by_ip:
+            ratelimits.hit(limit, ip)
+        email = _posted_email()
+        if email:
+            for limit in by_email:
+                ratelimits.hit(limit, ratelimits.email_key(email))
+    except ratelimits.Exceeded as exceeded:
+        return too_many_requests(exceeded.retry_after)
+    return None
+
+
+def too_many_requests(retry_after: int):
+    """Return the 429 answer: JSON when the request wants JSON, else the page."""
+    headers = {"Retry-After": str(retry_after)}
+    if security._want_json(request):
+        body = {"meta": {"code": 429}, "response": {"errors": [MESSAGE]}}
+        return jsonify(body), 429, headers
+    body, status = errors.render_error(429, MESSAGE)
+    return body, status, headers
+
+
+def _posted_email() -> str | None:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        value = data.get("email") if isinstance(data, dict) else None
+    else:
+        value = request.form.get("email")
+    return value if isinstance(value, str) and value.strip() else None

@@ -1,0 +1,72 @@
+"""Named rate limits (warehouse style: ``ip.login``, ``email.reset`` …).
+
+Each limit has a name, a setting that holds its rate (``"10 per minute"``, parsed
+by the ``limits`` library that Flask-Limiter is built on) and a key it counts by:
+the client's IP address or the email address a form asks about. Counting happens in
+the storage Flask-Limiter was configured with (``RATELIMIT_STORAGE_URI``: memory,
+or Redis when ``REDIS_URL`` is set, so every app instance shares the counts).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from limits import parse
+
+# Where :func:`diary.security.ratelimits.init_app` keeps the app's rate limiter.
+EXTENSION_KEY = "diary.ratelimiter"
+# First part of every storage key, so Diary's counts never mix with another
+# application's in a shared Redis.
+KEY_PREFIX = "diary"
+
+
+class Limit(enum.Enum):
+    """Every named limit and the setting that holds its rate."""
+
+    LOGIN_PER_IP = ("ip.login", "LIMIT_LOGIN_PER_IP")
+    REGISTER_PER_IP = ("ip.register", "LIMIT_REGISTER_PER_IP")
+    RESET_PER_IP = ("ip.reset", "LIMIT_RESET_PER_IP")
+    RESET_PER_EMAIL = ("email.reset", "LIMIT_RESET_PER_EMAIL")
+    CONFIRM_PER_EMAIL = ("email.confirm", "LIMIT_CONFIRM_PER_EMAIL")
+
+    @property
+    def label(self) -> str:
+        return self.value[0]
+
+    @property
+    def setting(self) -> str:
+        return self.value[1]
+
+
+@dataclass(frozen=True)
+class Exceeded(Exception):
+    """A request went over ``limit``; it may be tried again in ``retry_after`` s."""
+
+    limit: Limit
+    retry_after: int
+
+
+def email_key(email: str) -> str:
+    """Return the key an email address is counted under: a hash, so addresses
+    never sit in the rate-limit storage in plain text."""
+    normalized = email.strip().casefold()
+    return hashlib.sha256(normalized.encode()).hexdigest()[:32]
+
+
+def hit(limit: Limit, key: str) -> None:
+    """Count one request against ``limit`` for ``key``.
+
+    :raises Exceeded: if the limit was already used up; the request is not counted.
+    """
+    item = parse(current_app.config[limit.setting])
+    limiter = current_app.extensions[EXTENSION_KEY]
+    identifiers = (KEY_PREFIX, limit.label, key)
+    if limiter.hit(item, *identifiers):
+        return
+    reset_at = limiter.get_window_stats(item, *identifiers).reset_time
+    raise Exceeded(limit, max(1, math.ceil(reset_at - time.time())))
