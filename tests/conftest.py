@@ -158,3 +158,31 @@ def make_user(app):
             return user.id
 
     return _make
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it (``advance``)."""
+
+    def __init__(self, start):
+        self.current = start
+
+    def __call__(self):
+        return self.current
+
+    def advance(self, **delta):
+        from datetime import timedelta
+
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Stand in for the clocks of the lockout and session services; return it."""
+    from datetime import datetime, timezone
+
+    from diary.services import lockout, sessions
+
+    fake = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc))
+    monkeypatch.setattr(lockout, "now", fake)
+    monkeypatch.setattr(sessions, "now", fake)
+    return fake
