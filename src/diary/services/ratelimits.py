@@ -65,7 +65,10 @@ def hit(limit: Limit, key: str) -> None:
     """
     item = parse(current_app.config[limit.setting])
     limiter = current_app.extensions[EXTENSION_KEY]
-    identifiers = (KEY_PREFIX, limit.label, key)
+    # RATELIMIT_KEY_PREFIX is Flask-Limiter's own setting for sharing one storage
+    # between deployments (and tests); it goes into Diary's keys too.
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    identifiers = (KEY_PREFIX, prefix, limit.label, key)
     if limiter.hit(item, *identifiers):
         return
     reset_at = limiter.get_window_stats(item, *identifiers).reset_time

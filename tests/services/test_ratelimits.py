@@ -1,0 +1,42 @@
+"""Named rate limits, counted in the app's own Flask-Limiter storage."""
+
+from __future__ import annotations
+
+import pytest
+
+from diary.services import ratelimits
+from diary.services.ratelimits import Limit
+
+
+def test_a_limit_counts_per_key_and_says_when_to_retry(app):
+    app.config["LIMIT_REGISTER_PER_IP"] = "2 per hour"
+    with app.app_context():
+        ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")
+        ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")
+        with pytest.raises(ratelimits.Exceeded) as exceeded:
+            ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")
+        assert exceeded.value.limit is Limit.REGISTER_PER_IP
+        assert 1 <= exceeded.value.retry_after <= 3600
+        ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.2")  # another address
+        ratelimits.hit(Limit.LOGIN_PER_IP, "192.0.2.1")  # another limit
+
+
+def test_each_app_counts_in_its_own_storage(app, database_url, tmp_path):
+    from diary import create_app
+    from tests.conftest import base_config
+
+    app.config["LIMIT_REGISTER_PER_IP"] = "1 per hour"
+    with app.app_context():
+        ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")
+    other = create_app(base_config(database_url, str(tmp_path / "other")))
+    other.config["LIMIT_REGISTER_PER_IP"] = "1 per hour"
+    with other.app_context():
+        ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")  # fresh memory storage
+    with app.app_context(), pytest.raises(ratelimits.Exceeded):
+        ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")
+
+
+def test_email_keys_are_hashed_and_normalised():
+    key = ratelimits.email_key(" Someone@Example.com ")
+    assert key == ratelimits.email_key("someone@example.com")
+    assert "example" not in key and len(key) == 32
