@@ -214,7 +214,9 @@ def test_every_pathway_counts_the_same(app, owner, clock):
         errors_: list[str] = []
         assert user.is_locked(errors_) is True
         assert errors_ == [GENERIC]
-    assert tags(app, owner).count("account:two_factor:failure") == 2
+    # First-factor failures are audited here; second-factor ones by the MFA code.
+    assert tags(app, owner).count("account:login:failure") == 3
+    assert tags(app, owner).count("account:two_factor:failure") == 0
 
 
 @pytest.mark.integration

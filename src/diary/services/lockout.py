@@ -73,8 +73,8 @@ def record_failure(
     user_agent: str | None = None,
 ) -> Failure:
     """Count one failed authentication of ``user`` and lock the account when the
-    threshold is reached; record the failure (and a lockout) in the audit log and
-    mail the owner when the account gets locked.
+    threshold is reached; record a failed sign-in (first factor) and a lockout in
+    the audit log, and mail the owner when the account gets locked.
 
     :param method: what failed, as Flask-Security names it (``password``,
         ``passcode``, ``passkey``, ``code`` …); for the audit log only.
@@ -106,14 +106,17 @@ def record_failure(
             ).first()
             newly_locked = locked is not None
             locked_until = until if newly_locked else _read_locked_until(conn, user.id)
-    tag = AuditTag.TWO_FACTOR_FAILURE if second_factor else AuditTag.LOGIN_FAILURE
-    audit.record_event(
-        tag,
-        user=user,
-        ip=ip,
-        user_agent=user_agent,
-        details={"method": method, "failures": row.failures},
-    )
+    if not second_factor:
+        # A wrong second factor is recorded as account:two_factor:failure by the
+        # multi-factor code (diary.services.mfa), which listens to the library's
+        # user_failed_authn signal; recording it here too would show it twice.
+        audit.record_event(
+            AuditTag.LOGIN_FAILURE,
+            user=user,
+            ip=ip,
+            user_agent=user_agent,
+            details={"method": method, "failures": row.failures},
+        )
     if newly_locked:
         audit.record_event(
             AuditTag.ACCOUNT_LOCKED,

@@ -71,7 +71,7 @@ def sign_out_everywhere(
     datastore.set_token_uniquifier(user)  # no-op on fsqla_v4, which has no column
     if hasattr(user, "refresh_trackers"):
         datastore.refresh_tracker_reset(user)
-    revoke_personal_access_tokens(user)
+    revoke_personal_access_tokens(user, actor=actor, ip=ip, user_agent=user_agent)
     audit.record_event(
         AuditTag.SIGNED_OUT_EVERYWHERE,
         user=user,
@@ -83,11 +83,19 @@ def sign_out_everywhere(
     db.session.commit()
 
 
-def revoke_personal_access_tokens(user: User) -> None:
+def revoke_personal_access_tokens(
+    user: User,
+    *,
+    actor: User | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> None:
     """HOOK POINT for the JSON API (issue 5): revoke all of ``user``'s personal
-    access tokens, inside the caller's transaction (the caller commits).
+    access tokens inside the caller's transaction (:func:`sign_out_everywhere`
+    commits once, after this).
 
-    Call ``tokens.revoke_all_tokens(user)`` here once that service exists; until
-    then Diary has no personal access tokens and there is nothing to revoke.
+    Wire in ``tokens.revoke_all_tokens(user, reason="sign_out_everywhere",
+    actor=actor, ip=ip, user_agent=user_agent, commit=False)`` here; until then
+    Diary has no personal access tokens and there is nothing to revoke.
     """
     return None
