@@ -57,3 +57,29 @@ def test_sign_out_everywhere_ends_another_clients_session(app, make_user):
     assert response.headers["Location"].startswith("/login")
     assert not signed_in(phone)
     assert not signed_in(laptop)  # its session and its remember cookie are dead
+
+
+def test_remember_me_ends_after_fourteen_days_on_the_server(client, auth, make_user, clock):
+    make_user("fortnight@example.com")
+    auth.login("fortnight@example.com", "a-long-password", remember="y")
+    clock.advance(days=13, hours=23)
+    assert signed_in(client)  # signed in again from the cookie
+    clock.advance(hours=1)
+    # Session idle and the remember cookie 14 days old: a browser that ignored its
+    # expiry (or a copied cookie) is refused, and the cookie deleted.
+    response = client.get("/")
+    assert response.status_code == 302
+    assert any(
+        c.startswith("remember_token=;") for c in response.headers.getlist("Set-Cookie")
+    )
+
+
+def test_a_remember_cookie_without_its_stamp_is_refused(client, auth, make_user, clock):
+    from diary.security.sessions import REMEMBER_STAMP_COOKIE
+
+    make_user("stamp@example.com")
+    auth.login("stamp@example.com", "a-long-password", remember="y")
+    assert client.get_cookie(REMEMBER_STAMP_COOKIE) is not None
+    client.delete_cookie(REMEMBER_STAMP_COOKIE)
+    clock.advance(hours=1)  # the session is idle: only the cookie could sign in
+    assert not signed_in(client)

@@ -40,3 +40,16 @@ def test_email_keys_are_hashed_and_normalised():
     key = ratelimits.email_key(" Someone@Example.com ")
     assert key == ratelimits.email_key("someone@example.com")
     assert "example" not in key and len(key) == 32
+
+
+def test_an_unreachable_storage_fails_unless_told_to_swallow_errors(app, monkeypatch):
+    class Broken:
+        def hit(self, *args):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setitem(app.extensions, ratelimits.EXTENSION_KEY, Broken())
+    with app.app_context():
+        with pytest.raises(ConnectionError):
+            ratelimits.hit(Limit.LOGIN_PER_IP, "192.0.2.1")
+        app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+        ratelimits.hit(Limit.LOGIN_PER_IP, "192.0.2.1")  # let through, logged

@@ -69,7 +69,15 @@ def hit(limit: Limit, key: str) -> None:
     # between deployments (and tests); it goes into Diary's keys too.
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
     identifiers = (KEY_PREFIX, prefix, limit.label, key)
-    if limiter.hit(item, *identifiers):
+    try:
+        if limiter.hit(item, *identifiers):
+            return
+    except Exception:
+        # The storage (Redis) is unreachable. Flask-Limiter's own setting decides,
+        # as for its decorators: let the request through and log, or fail.
+        if not current_app.config.get("RATELIMIT_SWALLOW_ERRORS"):
+            raise
+        current_app.logger.exception("rate limit %s not checked", limit.label)
         return
     reset_at = limiter.get_window_stats(item, *identifiers).reset_time
     raise Exceeded(limit, max(1, math.ceil(reset_at - time.time())))
