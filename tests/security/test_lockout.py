@@ -63,3 +63,15 @@ def test_failed_authn_still_sends_the_library_signal(app, owner, clock):
         with app.test_request_context("/login", method="POST"):
             db.session.get(User, owner).track_failed_authn("passkey")
     assert seen == [(owner, "passkey", False)]
+
+
+def test_an_administrators_permanent_lock_is_the_active_flag(app, client, owner, runner):
+    result = runner.invoke(args=["users", "deactivate", EMAIL])
+    assert result.exit_code == 0, result.output
+    refused = json_login(client, PASSWORD)
+    wrong = json_login(client, "wrong")
+    assert refused.status_code == wrong.status_code == 400
+    assert refused.get_json() == wrong.get_json()
+    # Unlocking the lockout does not undo a deactivation.
+    runner.invoke(args=["users", "unlock", EMAIL])
+    assert json_login(client, PASSWORD).status_code == 400
