@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from flask_security import password_reset
 
+from diary import create_app
 from diary.extensions import db
 from diary.models import AccountLockout, AuditEvent, User
 from diary.services import lockout
-from diary import create_app
 from tests.conftest import TEST_DATABASE_URL, base_config, csrf_token, empty_tables
 
 EMAIL = "owner@example.com"

@@ -9,7 +9,7 @@ Passwords and codes are never recorded.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
 from flask_login import user_logged_out
 from flask_security import user_authenticated
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request, session
 from flask_login import user_loaded_from_cookie
 from flask_login.utils import decode_cookie
-from itsdangerous import BadData, URLSafeSerializer
 from flask_security import user_authenticated
+from itsdangerous import BadData, URLSafeSerializer
 
 from diary.services import sessions
 
