@@ -83,6 +83,13 @@ def test_sixth_try_with_the_right_password_is_refused_like_a_wrong_one(
     assert errors(right) == errors(wrong) == [GENERIC]
     assert not signed_in(client)
     assert state(app, owner).failures == 5
+    # The refusal is on the owner's activity page, but is no failure of its own.
+    with app.app_context():
+        last = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.user_id == owner)
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert (last.tag, last.details["reason"]) == ("account:login:failure", "locked")
 
 
 def test_the_lock_ends_after_fifteen_minutes(app, client, auth, owner, clock):
@@ -214,8 +221,9 @@ def test_every_pathway_counts_the_same(app, owner, clock):
         errors_: list[str] = []
         assert user.is_locked(errors_) is True
         assert errors_ == [GENERIC]
-    # First-factor failures are audited here; second-factor ones by the MFA code.
-    assert tags(app, owner).count("account:login:failure") == 3
+    # The three first-factor failures and the refusal while locked are audited
+    # here; second-factor failures by the MFA code.
+    assert tags(app, owner).count("account:login:failure") == 4
     assert tags(app, owner).count("account:two_factor:failure") == 0
 
 

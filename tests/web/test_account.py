@@ -58,3 +58,15 @@ def test_short_user_agent():
     assert short_user_agent("curl/8.5.0") == "curl"
     assert short_user_agent(None) == "unknown"
     assert short_user_agent("x" * 50) == "x" * 40 + "…"
+
+
+def test_activity_says_when_a_sign_in_was_refused_for_a_lockout(client, auth, make_user, clock):
+    make_user("locked@example.com")
+    for _ in range(5):
+        auth.login("locked@example.com", "wrong-password")
+    auth.login("locked@example.com", "a-long-password")  # refused while locked
+    clock.advance(minutes=15)
+    auth.login("locked@example.com", "a-long-password")
+    html = client.get("/account/activity").get_data(as_text=True)
+    assert "Account locked after failed sign-in attempts" in html
+    assert html.count("(refused: the account was locked)") == 1

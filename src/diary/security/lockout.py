@@ -52,7 +52,8 @@ def locked(user, form_error: list[str] | None) -> bool:
     """
     if has_request_context() and request.endpoint in RECOVERY_ENDPOINTS:
         return False
-    if not lockout.is_locked(user):
+    client = client_info()
+    if not lockout.refuse_if_locked(user, ip=client.ip, user_agent=client.user_agent):
         return False
     if form_error is not None:
         form_error.append(get_message("GENERIC_AUTHN_FAILED")[0])

@@ -143,6 +143,29 @@ def is_locked(user: User) -> bool:
     return locked_until(user) is not None
 
 
+def refuse_if_locked(
+    user: User, *, ip: str | None = None, user_agent: str | None = None
+) -> bool:
+    """Return whether ``user``'s account is locked now; if it is, record the
+    refused sign-in in the audit log.
+
+    Called once the credentials did verify: the owner (or whoever has the
+    password) tried while locked out, which the activity page should show. It is
+    not a failure and does not count towards the lockout.
+    """
+    until = locked_until(user)
+    if until is None:
+        return False
+    audit.record_event(
+        AuditTag.LOGIN_FAILURE,
+        user=user,
+        ip=ip,
+        user_agent=user_agent,
+        details={"reason": "locked", "until": until.isoformat()},
+    )
+    return True
+
+
 def failure_count(user: User) -> int:
     """Return ``user``'s consecutive failed attempts (0 when there is no record)."""
     count = db.session.execute(
