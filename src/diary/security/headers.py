@@ -1,7 +1,9 @@
 """Security headers on every response: Flask-Talisman, plus Cache-Control.
 
-Flask-Talisman (maintained by Winterbloom, plain before/after_request hooks, works
-on Flask 3.1) sets the Content-Security-Policy, X-Content-Type-Options,
+Flask-Talisman (wntrblm/flask-talisman; 1.1.0 from 2023 is its latest release, a
+small, stable extension of plain before/after_request hooks that Flask-Security's
+docs point to; tests/security/test_headers.py checks it on Flask 3.1) sets the
+Content-Security-Policy, X-Content-Type-Options,
 X-Frame-Options, Referrer-Policy and Permissions-Policy headers, and with
 ``HTTPS`` on redirects plain HTTP to HTTPS and sends HSTS. Its settings come from
 ``config.py`` (``CONTENT_SECURITY_POLICY``, ``REFERRER_POLICY``,
