@@ -11,6 +11,7 @@ from flask_security.utils import validate_redirect_url
 
 from diary.extensions import db, security
 from diary.models import Role, User, WebAuthn
+from diary.security import flows
 from diary.services import accounts
 
 
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     security.init_app(app, datastore)
     user_registered.connect(_on_user_registered, app)
     app.before_request(_drop_offsite_next)
+    flows.init_app(app)
 
 
 def _on_user_registered(_app, user, **_extra) -> None:
