@@ -35,6 +35,8 @@ def base_config(database_url: str, instance_path: str) -> dict:
         "DATABASE_URL": database_url,
         # Mails go to app.extensions["mailman"].outbox instead of a server.
         "MAIL_BACKEND": "locmem",
+        # The test client's host, so absolute links in mails match the requests.
+        "BASE_URL": "http://localhost",
         # Cheap argon2id parameters: same scheme and format, a fraction of the cost.
         "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
             "argon2__rounds": 1,
@@ -158,3 +160,25 @@ def make_user(app):
             return user.id
 
     return _make
+
+
+def sent_mails(app) -> list:
+    """Return the mails ``app`` has sent so far (Flask-Mailman's locmem outbox)."""
+    return list(getattr(app.extensions["mailman"], "outbox", []))
+
+
+def mail_link(message, contains: str = "") -> str:
+    """Return the first link in ``message``'s plain-text part containing ``contains``."""
+    from diary.mail import links_in
+
+    links = [link for link in links_in(message.body) if contains in link]
+    assert links, f"no link with {contains!r} in mail {message.subject!r}"
+    return links[0]
+
+
+def link_path(link: str) -> str:
+    """Return the path and query of an absolute ``link``, to request it in a test."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(link)
+    return parts.path + ("?" + parts.query if parts.query else "")

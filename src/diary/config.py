@@ -106,6 +106,17 @@ class Defaults:
     SECURITY_RECOVERABLE = True
     # How long a reset link works; a used link stops working at once (see README).
     SECURITY_RESET_PASSWORD_WITHIN = timedelta(hours=1)
+    # What an expired or already used reset link says (the library's own wording
+    # names neither the cause nor the way out).
+    SECURITY_MSG_PASSWORD_RESET_EXPIRED = (
+        "This reset link has expired: links work for %(within)s. Ask for a new one below.",
+        "error",
+    )
+    # What a used, altered or incomplete reset link says.
+    SECURITY_MSG_INVALID_RESET_PASSWORD_TOKEN = (
+        "This reset link is not valid: each link works only once. Ask for a new one below.",
+        "error",
+    )
     # Where a completed reset goes: log in with the new password (no auto login).
     SECURITY_POST_RESET_VIEW = "/login"
     # Signed-in users can change their password at /change (current password needed);
