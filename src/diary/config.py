@@ -132,6 +132,19 @@ class Defaults:
     # Where a confirmed email change goes.
     SECURITY_POST_CHANGE_EMAIL_VIEW = "/account"
 
+    # Subjects of the account mails (bodies: templates/security/email/).
+    SECURITY_EMAIL_SUBJECT_REGISTER = "Welcome to Diary: please confirm your email address"
+    # Subject of a resent confirmation mail.
+    SECURITY_EMAIL_SUBJECT_CONFIRM = "Confirm your Diary email address"
+    # Subject of the reset-link mail.
+    SECURITY_EMAIL_SUBJECT_PASSWORD_RESET = "Reset your Diary password"
+    # Subject of the notice after a completed reset.
+    SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE = "Your Diary password was reset"
+    # Subject of the notice after a password change.
+    SECURITY_EMAIL_SUBJECT_PASSWORD_CHANGE_NOTICE = "Your Diary password was changed"
+    # Subject of the mail to a new address, to confirm an email change.
+    SECURITY_CHANGE_EMAIL_SUBJECT = "Confirm your new Diary email address"
+
     # --- Password policy (issue 3) ----------------------------------------------
     # Shortest password accepted (NIST SP 800-63B asks for 8 at least; 12 by default).
     SECURITY_PASSWORD_LENGTH_MIN = 12
