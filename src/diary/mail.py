@@ -96,8 +96,10 @@ def configure(config, instance_path: str) -> None:
 
 
 def links_in(text: str | None) -> list[str]:
-    """Return the http(s) links in ``text``, in order, without duplicates."""
-    return list(dict.fromkeys(_LINK_RE.findall(text or "")))
+    """Return the http(s) links in ``text``, in order, without duplicates (and
+    without a sentence's closing punctuation)."""
+    links = (link.rstrip(".,;:!?)") for link in _LINK_RE.findall(text or ""))
+    return list(dict.fromkeys(links))
 
 
 def init_logging() -> None:

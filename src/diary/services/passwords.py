@@ -32,12 +32,13 @@ ZXCVBN_MAX_LENGTH = 72
 SITE_WORDS = ("diary", "journal")
 
 _SPLIT_RE = re.compile(r"[^\w]+|_|\d+")
+_SQUASH_RE = re.compile(r"[^a-z]+")
 
 
 def context_words(email: str | None, username: str | None) -> list[str]:
     """Return the words an attacker knows about the account: the email address,
-    its local part and domain, the pieces of those (split at dots, dashes, digits
-    and the like), the username and the site's own name. Pieces shorter than three
+    its local part (also with dots, digits and the like squeezed out) and
+    domain, the pieces of those (split at dots, dashes, digits and the like), the username and the site's own name. Pieces shorter than three
     characters are left out (they would match too much)."""
     words: list[str] = []
     for value in (email, username):
@@ -47,6 +48,7 @@ def context_words(email: str | None, username: str | None) -> list[str]:
         words.append(value)
         local, _, domain = value.partition("@")
         words.extend([local, domain] if domain else [])
+        words.append(_SQUASH_RE.sub("", local))  # alice.smith -> alicesmith
         words.extend(_SPLIT_RE.split(local))
         if domain:
             words.extend(_SPLIT_RE.split(domain.rsplit(".", 1)[0]))
