@@ -45,7 +45,7 @@ def pin_external_urls() -> None:
     adapter.url_scheme = scheme
     adapter.server_name = netloc
     if path:
-        adapter.script_name = path
+        adapter.script_name = path + "/"  # MapAdapter keeps it with a trailing slash
     return None
 
 
