@@ -182,3 +182,14 @@ def link_path(link: str) -> str:
 
     parts = urlsplit(link)
     return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def open_confirm_link(client, link: str):
+    """Open a mailed confirmation link the way a person does: the page (GET), then
+    its button (POST with the CSRF token). Return the POST's response."""
+    path = link_path(link)
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no confirm button on {path}"
+    return client.post(path, data={"csrf_token": match.group(1)})

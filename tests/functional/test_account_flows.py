@@ -8,7 +8,14 @@ import sqlalchemy as sa
 from diary.extensions import db
 from diary.mail import links_in
 from diary.models import AuditEvent, User
-from tests.conftest import CSRF_RE, csrf_token, link_path, mail_link, sent_mails
+from tests.conftest import (
+    CSRF_RE,
+    csrf_token,
+    link_path,
+    mail_link,
+    open_confirm_link,
+    sent_mails,
+)
 
 PASSPHRASE = "lantern orbit quietly mango"
 NEW_PASSPHRASE = "violet harbour seventeen kites"
@@ -58,7 +65,11 @@ def test_registration_mails_a_confirmation_link_that_lets_the_user_log_in(app, c
     assert auth.login("new@example.org", PASSPHRASE).status_code == 200  # refused
     assert not logged_in(client)
 
-    response = client.get(link_path(link))
+    # Opening the link shows a button; nothing is confirmed until it is pressed.
+    page = client.get(link_path(link))
+    assert page.status_code == 200 and "Confirm your email address" in page.get_data(as_text=True)
+    assert auth.login("new@example.org", PASSPHRASE).status_code == 200
+    response = open_confirm_link(client, link)
     assert response.status_code == 302
     assert auth.login("new@example.org", PASSPHRASE).status_code == 302
     assert logged_in(client)
@@ -68,7 +79,7 @@ def test_registration_mails_a_confirmation_link_that_lets_the_user_log_in(app, c
 def test_a_forged_confirmation_link_confirms_nothing(app, client, auth):
     register(client, "new@example.org")
     link = mail_link(sent_mails(app)[0], "/confirm/")
-    client.get(link_path(link)[:-3] + "xyz")
+    open_confirm_link(client, link[:-3] + "xyz")
     assert auth.login("new@example.org", PASSPHRASE).status_code == 200
     assert "account:email:confirmed" not in tags(app, "new@example.org")
 
@@ -97,7 +108,7 @@ def test_resend_confirmation_mails_a_new_link_and_says_the_same_for_unknown_addr
     assert known.status_code == unknown.status_code
     mails = sent_mails(app)
     assert [m.to for m in mails] == [["new@example.org"], ["new@example.org"]]
-    client.get(link_path(mail_link(mails[1], "/confirm/")))
+    open_confirm_link(client, mail_link(mails[1], "/confirm/"))
     assert auth.login("new@example.org", PASSPHRASE).status_code == 302
 
 
@@ -298,7 +309,10 @@ def test_change_email_is_confirmed_at_the_new_address_and_told_to_the_old(
     with app.app_context():  # nothing changes before the new address confirms
         assert db.session.scalar(sa.select(User).where(User.email == "writer@example.com"))
 
-    response = client.get(link_path(mail_link(instructions, "/change-email/")))
+    link = mail_link(instructions, "/change-email/")
+    client.get(link_path(link))  # the page alone changes nothing
+    assert len(sent_mails(app)) == 1
+    response = open_confirm_link(client, link)
     assert response.status_code == 302
     notice = sent_mails(app)[1]
     assert notice.to == ["writer@example.com"]
@@ -324,9 +338,9 @@ def test_change_email_to_a_taken_address_looks_the_same_and_mails_nobody(
 def test_change_email_link_stops_working_once_used(app, client, auth, demo_users):
     auth.login()
     request_email_change(client, "writer.new@example.org")
-    path = link_path(mail_link(sent_mails(app)[0], "/change-email/"))
-    client.get(path)
-    client.get(path)
+    link = mail_link(sent_mails(app)[0], "/change-email/")
+    open_confirm_link(client, link)
+    open_confirm_link(client, link)
     assert len(sent_mails(app)) == 2  # no second notice, nothing changed again
     assert tags(app, "writer.new@example.org").count("account:email:change") == 1
 
@@ -364,3 +378,19 @@ def test_no_mail_link_takes_the_request_host(app, demo_users):
         links = links_in(message.body)
         assert links and all(link.startswith("https://diary.example.net/") for link in links)
         assert all(link in html for link in links)
+
+
+def test_confirm_links_change_nothing_without_the_button_and_csrf(app, client, auth, demo_users):
+    register(client, "new@example.org")
+    link = mail_link(sent_mails(app)[0], "/confirm/")
+    client.get(link_path(link))
+    client.head(link_path(link))
+    assert client.post(link_path(link)).status_code == 400  # no CSRF token
+    assert "account:email:confirmed" not in tags(app, "new@example.org")
+
+    auth.login()
+    request_email_change(client, "w2@example.org")
+    change = mail_link(sent_mails(app)[1], "/change-email/")
+    client.get(link_path(change))
+    assert client.post(link_path(change)).status_code == 400
+    assert "account:email:change" not in tags(app, "writer@example.com")

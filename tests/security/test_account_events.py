@@ -9,7 +9,7 @@ from flask_security import password_changed, user_registered
 
 from diary.extensions import db
 from diary.models import AuditEvent, User
-from tests.conftest import csrf_token, link_path, mail_link, sent_mails
+from tests.conftest import csrf_token, mail_link, open_confirm_link, sent_mails
 
 UA = "Mozilla/5.0 (test) DiaryAudit/1.0"
 
@@ -59,7 +59,7 @@ def test_email_change_records_both_addresses_and_mails_the_old_one(app, auth, cl
     auth.login()
     client.post("/change-email", data={
         "email": "w.new@example.org", "csrf_token": csrf_token(client, "/change-email")})
-    client.get(link_path(mail_link(sent_mails(app)[0], "/change-email/")))
+    open_confirm_link(client, mail_link(sent_mails(app)[0], "/change-email/"))
     recorded = [(tag, details) for tag, _uid, _ip, _ua, details in events(app)]
     assert recorded == [
         ("account:email:change_request", {"new_email": "w.new@example.org"}),

@@ -23,6 +23,10 @@ from flask import Flask, current_app, request
 from flask.globals import request_ctx
 
 
+# Diary's own routes to Flask-Security views (see diary.security.link_pages).
+PINNED_ENDPOINTS = frozenset({"change_email_confirm_post"})
+
+
 def init_app(app: Flask) -> None:
     """Pin absolute URLs built in Flask-Security's requests to ``BASE_URL``."""
     app.before_request(pin_external_urls)
@@ -31,12 +35,14 @@ def init_app(app: Flask) -> None:
 def pin_external_urls() -> None:
     """Make ``url_for(_external=True)`` in this request use ``BASE_URL``.
 
-    Only Flask-Security's blueprint sends mails with links, so only its requests
+    Only Flask-Security's views send mails with links, so only their requests
     are pinned; Diary's own pages build no absolute URLs.
 
     :raises ValueError: if ``BASE_URL`` is not an absolute http(s) URL.
     """
-    if request.blueprint != current_app.config["SECURITY_BLUEPRINT_NAME"]:
+    if request.blueprint != current_app.config["SECURITY_BLUEPRINT_NAME"] and (
+        request.endpoint not in PINNED_ENDPOINTS
+    ):
         return None
     adapter = request_ctx.url_adapter
     if adapter is None:  # routing failed; nothing will be built
