@@ -79,3 +79,19 @@ def test_password_fields_allow_pasting_and_password_managers(client):
     assert len(inputs) == 2
     for tag in inputs:
         assert "onpaste" not in tag and "oncopy" not in tag and "maxlength" not in tag
+
+
+def test_every_choose_a_password_page_states_the_policy(app, client, auth, demo_users):
+    from tests.conftest import mail_link
+
+    assert "At least 12 characters" in client.get("/register").get_data(as_text=True)
+    client.post("/reset", data={
+        "email": "writer@example.com", "csrf_token": csrf_token(client, "/reset")})
+    reset = mail_link(sent_mails(app)[0], "/reset/")
+    from tests.conftest import link_path
+
+    assert "At least 12 characters" in client.get(link_path(reset)).get_data(as_text=True)
+    auth.login()
+    html = client.get("/change").get_data(as_text=True)
+    assert "At least 12 characters" in html
+    assert 'autocomplete="current-password"' in html and 'autocomplete="new-password"' in html
