@@ -52,3 +52,23 @@ def test_forged_host_on_a_reset_request_does_not_reach_the_mail(app, demo_users)
         "email": "writer@example.com", "csrf_token": csrf_token(client, "/reset")})
     link = mail_link(sent_mails(app)[0], "/reset/")
     assert link.startswith("https://diary.example.net/reset/")
+
+
+def test_the_app_does_not_start_with_a_bad_base_url(database_url, tmp_path):
+    from diary import create_app
+    from tests.conftest import base_config
+
+    config = base_config(database_url, str(tmp_path / "instance"))
+    config["BASE_URL"] = "diary.example.net"
+    with pytest.raises(ValueError, match="BASE_URL"):
+        create_app(config)
+
+
+def test_https_with_an_http_base_url_is_warned_about(database_url, tmp_path, caplog):
+    from diary import create_app
+    from tests.conftest import base_config
+
+    config = base_config(database_url, str(tmp_path / "instance"))
+    config.update(HTTPS=True, BASE_URL="http://diary.example.net")
+    create_app(config)
+    assert any("BASE_URL" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)

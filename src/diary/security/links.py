@@ -28,7 +28,16 @@ PINNED_ENDPOINTS = frozenset({"change_email_confirm_post"})
 
 
 def init_app(app: Flask) -> None:
-    """Pin absolute URLs built in Flask-Security's requests to ``BASE_URL``."""
+    """Pin absolute URLs built in Flask-Security's requests to ``BASE_URL``.
+
+    :raises ValueError: if ``BASE_URL`` is not an absolute http(s) URL, so the app
+        does not start with a setting that would break every mailed link.
+    """
+    scheme, _netloc, _path = base_url_parts(app.config["BASE_URL"])
+    if app.config.get("HTTPS") and scheme != "https":
+        app.logger.warning(
+            "HTTPS is on but BASE_URL (%s) is http://: mailed links would send their "
+            "tokens unencrypted. Set DIARY_BASE_URL=https://...", app.config["BASE_URL"])
     app.before_request(pin_external_urls)
 
 
