@@ -394,3 +394,17 @@ def test_confirm_links_change_nothing_without_the_button_and_csrf(app, client, a
     client.get(link_path(change))
     assert client.post(link_path(change)).status_code == 400
     assert "account:email:change" not in tags(app, "writer@example.com")
+
+
+def test_change_password_ends_the_accounts_auth_tokens(app, client, auth, demo_users):
+    """Flask-Security's auth tokens name the account by fs_uniquifier (Diary's user
+    table has no separate fs_token_uniquifier), which a change rotates."""
+    with app.test_request_context():
+        user = db.session.get(User, demo_users["writer@example.com"])
+        token = user.get_auth_token()
+    api = app.test_client()
+    headers = {"Authentication-Token": token, "Accept": "application/json"}
+    assert api.get("/account", headers=headers).status_code == 200
+    auth.login()
+    change_password(client, "writerpass", NEW_PASSPHRASE)
+    assert api.get("/account", headers=headers).status_code == 401
