@@ -104,7 +104,8 @@ class Defaults:
     SECURITY_CONFIRM_EMAIL_WITHIN = timedelta(days=2)
     # "Forgot password" at /reset mails a reset link.
     SECURITY_RECOVERABLE = True
-    # How long a reset link works; a used link stops working at once (see README).
+    # How long a reset link works. Each link works once: it names the account by
+    # fs_uniquifier, which the reset rotates, so all earlier links die with it.
     SECURITY_RESET_PASSWORD_WITHIN = timedelta(hours=1)
     # What an expired or already used reset link says (the library's own wording
     # names neither the cause nor the way out).
@@ -148,7 +149,7 @@ class Defaults:
     # --- Password policy (issue 3) ----------------------------------------------
     # Shortest password accepted (NIST SP 800-63B asks for 8 at least; 12 by default).
     SECURITY_PASSWORD_LENGTH_MIN = 12
-    # Longest password accepted (passphrases welcome; bounds hashing work).
+    # Longest password accepted (passphrases welcome; bounds the work of checking it).
     PASSWORD_LENGTH_MAX = 128
     # Lowest zxcvbn strength score (0-4) accepted; 3 is "safely unguessable".
     SECURITY_ZXCVBN_MINIMUM_SCORE = 3
