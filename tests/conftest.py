@@ -35,6 +35,8 @@ def base_config(database_url: str, instance_path: str) -> dict:
         "DATABASE_URL": database_url,
         # Mails go to app.extensions["mailman"].outbox instead of a server.
         "MAIL_BACKEND": "locmem",
+        # The test client's host, so absolute links in mails match the requests.
+        "BASE_URL": "http://localhost",
         # Cheap argon2id parameters: same scheme and format, a fraction of the cost.
         "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
             "argon2__rounds": 1,
@@ -186,3 +188,36 @@ def clock(monkeypatch):
     monkeypatch.setattr(lockout, "now", fake)
     monkeypatch.setattr(sessions, "now", fake)
     return fake
+
+
+def sent_mails(app) -> list:
+    """Return the mails ``app`` has sent so far (Flask-Mailman's locmem outbox)."""
+    return list(getattr(app.extensions["mailman"], "outbox", []))
+
+
+def mail_link(message, contains: str = "") -> str:
+    """Return the first link in ``message``'s plain-text part containing ``contains``."""
+    from diary.mail import links_in
+
+    links = [link for link in links_in(message.body) if contains in link]
+    assert links, f"no link with {contains!r} in mail {message.subject!r}"
+    return links[0]
+
+
+def link_path(link: str) -> str:
+    """Return the path and query of an absolute ``link``, to request it in a test."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(link)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def open_confirm_link(client, link: str):
+    """Open a mailed confirmation link the way a person does: the page (GET), then
+    its button (POST with the CSRF token). Return the POST's response."""
+    path = link_path(link)
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no confirm button on {path}"
+    return client.post(path, data={"csrf_token": match.group(1)})

@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 
 from diary.security.login_form import DiaryLoginForm
 from diary.security.mail_util import DiaryMailUtil
+from diary.security.passwords import DiaryPasswordUtil
 
 # Named constraints, so Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -26,7 +27,11 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 csrf = CSRFProtect()
 # Flask-Security takes its pluggable classes here, at construction, not in init_app.
-security = Security(mail_util_cls=DiaryMailUtil, login_form=DiaryLoginForm)
+security = Security(
+    mail_util_cls=DiaryMailUtil,
+    password_util_cls=DiaryPasswordUtil,
+    login_form=DiaryLoginForm,
+)
 mail = Mail()
 # Named limits are applied where they belong (see diary.security.ratelimits); the
 # storage (memory, or Redis when REDIS_URL is set) comes from the app's config.

@@ -54,7 +54,7 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client, auth, demo
     assert client.get("/").status_code == 302
 
 
-def test_register_creates_a_writer_and_logs_in(client, app):
+def test_register_creates_an_unconfirmed_writer_who_cannot_log_in_yet(client, app, auth):
     token = csrf_token(client, "/register")
     response = client.post(
         "/register",
@@ -66,10 +66,23 @@ def test_register_creates_a_writer_and_logs_in(client, app):
         },
     )
     assert response.status_code == 302
-    assert client.get("/").status_code == 200
+    # Not logged in: the address must be confirmed first (see tests/functional).
+    assert client.get("/").status_code == 302
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "new.person@example.org"))
         assert [r.name for r in user.roles] == ["Writer"]
+        assert user.confirmed_at is None
+    # The right password before confirming gets the same answer as a wrong one.
+    right = auth.login("new.person@example.org", "a fine long passphrase")
+    wrong = auth.login("new.person@example.org", "not the password at all")
+    assert right.status_code == wrong.status_code == 200
+    assert client.get("/").status_code == 302
+
+    def errors(response):
+        html = response.get_data(as_text=True)
+        return sorted(set(__import__("re").findall(r'class="fs-error-msg">([^<]+)<', html)))
+
+    assert errors(right) == errors(wrong) and errors(right)
 
 
 def test_register_works_without_dns_for_any_syntactically_valid_address(client, app):

@@ -11,7 +11,7 @@ from flask_security.utils import validate_redirect_url
 
 from diary.extensions import db, security
 from diary.models import Role, User, WebAuthn
-from diary.security import account_security
+from diary.security import account_security, flows
 from diary.services import accounts
 
 
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     user_registered.connect(_on_user_registered, app)
     app.before_request(_drop_offsite_next)
     account_security.init_app(app)
+    flows.init_app(app)
 
 
 def _on_user_registered(_app, user, **_extra) -> None:

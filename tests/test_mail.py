@@ -1,0 +1,180 @@
+"""diary.mail: MAIL_URL parsing, backend choice and the .eml file fallback."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import os
+import stat
+
+import pytest
+from flask import Config
+
+from diary import create_app, mail
+from tests.conftest import base_config, csrf_token
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.example.org", {
+            "MAIL_SERVER": "mail.example.org", "MAIL_PORT": 25, "MAIL_USERNAME": None,
+            "MAIL_PASSWORD": None, "MAIL_USE_TLS": False, "MAIL_USE_SSL": False}),
+        ("smtp://user:secret@mail.example.org:587?starttls=1", {
+            "MAIL_SERVER": "mail.example.org", "MAIL_PORT": 587, "MAIL_USERNAME": "user",
+            "MAIL_PASSWORD": "secret", "MAIL_USE_TLS": True, "MAIL_USE_SSL": False}),
+        ("smtp://u@mail.example.org?starttls=true", {
+            "MAIL_SERVER": "mail.example.org", "MAIL_PORT": 587, "MAIL_USERNAME": "u",
+            "MAIL_PASSWORD": None, "MAIL_USE_TLS": True, "MAIL_USE_SSL": False}),
+        ("smtps://me%40example.org:p%40ss%3Aw%2Frd@smtp.example.org", {
+            "MAIL_SERVER": "smtp.example.org", "MAIL_PORT": 465,
+            "MAIL_USERNAME": "me@example.org", "MAIL_PASSWORD": "p@ss:w/rd",
+            "MAIL_USE_TLS": False, "MAIL_USE_SSL": True}),
+        ("SMTPS://smtp.example.org:2465?timeout=3", {
+            "MAIL_SERVER": "smtp.example.org", "MAIL_PORT": 2465, "MAIL_USERNAME": None,
+            "MAIL_PASSWORD": None, "MAIL_USE_TLS": False, "MAIL_USE_SSL": True,
+            "MAIL_TIMEOUT": 3.0}),
+    ],
+)
+def test_parse_mail_url(url, expected):
+    assert mail.parse_mail_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://mail.example.org",
+        "mail.example.org:25",
+        "smtp://",
+        "smtp://mail.example.org:notaport",
+        "smtp://mail.example.org:70000",
+        "smtps://mail.example.org?starttls=1",
+        "smtp://mail.example.org?timeout=soon",
+    ],
+)
+def test_parse_mail_url_refuses_what_it_cannot_use(url):
+    with pytest.raises(ValueError):
+        mail.parse_mail_url(url)
+
+
+def test_configure_picks_smtp_with_a_url_and_eml_files_without(tmp_path):
+    with_url = Config(str(tmp_path), {"MAIL_URL": "smtp://mx.example.org", "MAIL_BACKEND": ""})
+    mail.configure(with_url, str(tmp_path))
+    assert with_url["MAIL_BACKEND"] == "smtp"
+    assert with_url["MAIL_SERVER"] == "mx.example.org"
+
+    without = Config(str(tmp_path), {"MAIL_URL": "", "MAIL_BACKEND": "", "MAIL_FILE_PATH": ""})
+    mail.configure(without, str(tmp_path))
+    assert without["MAIL_BACKEND"] == mail.EML_BACKEND
+    assert without["MAIL_FILE_PATH"] == os.path.join(str(tmp_path), "mail")
+
+    explicit = Config(str(tmp_path), {"MAIL_URL": "smtp://mx.example.org", "MAIL_BACKEND": "locmem"})
+    mail.configure(explicit, str(tmp_path))
+    assert explicit["MAIL_BACKEND"] == "locmem"
+
+
+def test_a_bad_mail_url_stops_the_app_at_start(database_url, tmp_path):
+    config = base_config(database_url, str(tmp_path / "instance"))
+    config["MAIL_URL"] = "imap://mail.example.org"
+    with pytest.raises(ValueError, match="smtp://"):
+        create_app(config)
+
+
+def test_links_in():
+    text = "Open https://d.example/reset/abc.def-1 now, or http://x.example/c?x=1&y=2.\n" \
+           "<a href=\"https://d.example/reset/abc.def-1\">again</a>"
+    assert mail.links_in(text) == [
+        "https://d.example/reset/abc.def-1", "http://x.example/c?x=1&y=2"]
+    assert mail.links_in(None) == []
+
+
+@pytest.fixture
+def eml_app(database_url, tmp_path):
+    """An app with no MAIL_URL and no MAIL_BACKEND: the quick-start setup."""
+    config = base_config(database_url, str(tmp_path / "instance"))
+    config["MAIL_BACKEND"] = ""
+    config["MAIL_FILE_PATH"] = str(tmp_path / "mail")
+    app = create_app(config)
+    from tests.conftest import empty_tables
+
+    with app.app_context():
+        empty_tables()
+    yield app
+    with app.app_context():
+        empty_tables()
+        from diary.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_without_mail_url_each_mail_is_an_eml_file_with_both_parts_and_links_logged(
+    eml_app, tmp_path, caplog
+):
+    client = eml_app.test_client()
+    caplog.set_level(logging.INFO, logger="diary.mail")
+    client.post("/register", data={
+        "email": "quick@example.org", "password": "lantern orbit quietly mango",
+        "password_confirm": "lantern orbit quietly mango",
+        "csrf_token": csrf_token(client, "/register")})
+
+    [path] = list((tmp_path / "mail").iterdir())
+    assert path.suffix == ".eml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # holds a live link
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "quick@example.org"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    [link] = mail.links_in(text)
+    assert link.startswith("http://localhost/confirm/") and link in html
+
+    [record] = [r for r in caplog.records if r.name == "diary.mail"]
+    assert record.levelno == logging.INFO
+    assert link in record.getMessage() and str(path) in record.getMessage()
+
+
+def test_eml_backend_writes_one_file_per_message(eml_app, tmp_path):
+    from flask_mailman import EmailMultiAlternatives
+
+    with eml_app.app_context():
+        connection = eml_app.extensions["mailman"].get_connection()
+        messages = [
+            EmailMultiAlternatives(f"n{i}", "body http://a.example/x", "a@b.c", ["d@e.f"],
+                                   connection=connection)
+            for i in range(3)
+        ]
+        assert connection.send_messages(messages) == 3
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 3
+
+
+def test_eml_backend_raises_when_it_cannot_write(eml_app, tmp_path):
+    from flask_mailman import EmailMessage
+
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    with eml_app.app_context():
+        backend = mail.EmlFileEmailBackend(
+            mailman=eml_app.extensions["mailman"], file_path=str(tmp_path / "blocked"))
+        message = EmailMessage("s", "b", "a@b.c", ["d@e.f"])
+        with pytest.raises(OSError):
+            backend.send_messages([message])
+        quiet = mail.EmlFileEmailBackend(
+            mailman=eml_app.extensions["mailman"], file_path=str(tmp_path / "blocked"),
+            fail_silently=True)
+        assert quiet.send_messages([message]) == 0
+
+
+def test_init_logging_shows_info_but_respects_a_configured_level():
+    logger = logging.getLogger("diary.mail")
+    saved = logger.level, list(logger.handlers)
+    try:
+        logger.setLevel(logging.NOTSET)
+        mail.init_logging()
+        assert logger.getEffectiveLevel() == logging.INFO
+        logger.setLevel(logging.WARNING)
+        mail.init_logging()
+        assert logger.level == logging.WARNING
+    finally:
+        logger.setLevel(saved[0])
+        logger.handlers[:] = saved[1]
