@@ -57,12 +57,19 @@ def browser():
 
 @pytest.fixture
 def live_server(app):
-    """Serve ``app`` on a free port in a background thread; yield its base URL."""
+    """Serve ``app`` on a free port in a background thread; yield its base URL.
+
+    BASE_URL follows, as in a real deployment: mailed links, redirects built by
+    the security pages and the WebAuthn origin all name the address the browser
+    uses.
+    """
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://localhost:{server.port}"
+    app.config["BASE_URL"] = base_url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://localhost:{server.port}"
+        yield base_url
     finally:
         server.shutdown()
         thread.join(timeout=5)

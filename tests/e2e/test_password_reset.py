@@ -13,8 +13,6 @@ NEW_PASSWORD = "saffron kettle drifting comet"
 
 @pytest.mark.e2e
 def test_forgot_password_then_reset_by_mail_link_then_log_in(app, live_server, page, demo_users):
-    # Links in mails are built from BASE_URL: here, the address the browser uses.
-    app.config["BASE_URL"] = live_server
 
     page.goto("/login")
     page.get_by_role("link", name="Forgot your password?").click()

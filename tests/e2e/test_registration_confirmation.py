@@ -14,8 +14,6 @@ PASSWORD = "tundra pepper ladder bright"
 
 @pytest.mark.e2e
 def test_register_confirm_by_mail_then_log_in(app, live_server, page):
-    app.config["BASE_URL"] = live_server
-
     page.goto("/register")
     page.get_by_label("Email Address").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
