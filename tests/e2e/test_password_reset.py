@@ -13,7 +13,6 @@ NEW_PASSWORD = "saffron kettle drifting comet"
 
 @pytest.mark.e2e
 def test_forgot_password_then_reset_by_mail_link_then_log_in(app, live_server, page, demo_users):
-
     page.goto("/login")
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email Address").fill("writer@example.com")
