@@ -158,3 +158,14 @@ def make_user(app):
             return user.id
 
     return _make
+
+
+# --- Multi-factor authentication (issue 4) -------------------------------------
+
+
+@pytest.fixture
+def mfa_policy_off(app):
+    """Let members of MFA_REQUIRED_ROLES act without a second factor (for tests of
+    other features that log in as the demo Admin with a password only)."""
+    app.config["MFA_REQUIRED_ROLES"] = []
+    return app

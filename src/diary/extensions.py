@@ -11,6 +11,9 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
 from diary.security.mail_util import DiaryMailUtil
+from diary.security.recovery_codes import DiaryMfRecoveryCodesUtil, DiaryMfRecoveryForm
+from diary.security.totp import DiaryTotp
+from diary.security.webauthn_util import DiaryWebAuthnSigninResponseForm, DiaryWebauthnUtil
 
 # Named constraints, so Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -25,7 +28,16 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 csrf = CSRFProtect()
 # Flask-Security takes its pluggable classes here, at construction, not in init_app.
-security = Security(mail_util_cls=DiaryMailUtil)
+security = Security(
+    mail_util_cls=DiaryMailUtil,
+    # Multi-factor authentication (issue 4): replay-proof TOTP, audited recovery
+    # codes, passkeys bound to BASE_URL.
+    totp_cls=DiaryTotp,
+    mf_recovery_codes_util_cls=DiaryMfRecoveryCodesUtil,
+    mf_recovery_form=DiaryMfRecoveryForm,
+    webauthn_util_cls=DiaryWebauthnUtil,
+    wan_signin_response_form=DiaryWebAuthnSigninResponseForm,
+)
 mail = Mail()
 # Named limits are applied where they belong (see diary.security.ratelimits); the
 # storage (memory, or Redis when REDIS_URL is set) comes from the app's config.

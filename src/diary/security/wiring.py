@@ -11,6 +11,7 @@ from flask_security.utils import validate_redirect_url
 
 from diary.extensions import db, security
 from diary.models import Role, User, WebAuthn
+from diary.security import mfa_events, mfa_guards
 from diary.services import accounts
 
 
@@ -19,6 +20,8 @@ def init_app(app: Flask) -> None:
     datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn)
     security.init_app(app, datastore)
     user_registered.connect(_on_user_registered, app)
+    mfa_events.init_app(app)
+    mfa_guards.init_app(app)
     app.before_request(_drop_offsite_next)
 
 

@@ -1,0 +1,65 @@
+"""Flask-Security's TOTP factory with replay protection (``totp_cls``).
+
+The library's :class:`~flask_security.Totp` leaves ``get_last_counter`` and
+``set_last_counter`` empty, so a code stays valid for its whole window and can be
+used again. Here the time step (counter) of the last accepted code is kept per user
+in the database, where every app instance sees it, and claimed with one conditional
+UPDATE: of two requests racing with the same code, exactly one wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_security import Totp
+from passlib.exc import UsedTokenError
+from passlib.totp import TotpMatch
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+
+class DiaryTotp(Totp):
+    """TOTP codes (authenticator app and email) accepted once only."""
+
+    def get_last_counter(self, user) -> int | None:
+        """Return the time step of ``user``'s last accepted code, read from the
+        database (not from a possibly stale object)."""
+        from diary.extensions import db
+        from diary.models import User
+
+        if getattr(user, "id", None) is None:
+            return None
+        return db.session.scalar(
+            select(User.tf_totp_last_counter).where(User.id == user.id)
+        )
+
+    def set_last_counter(self, user, tmatch: TotpMatch) -> None:
+        """Claim ``tmatch``'s time step for ``user``.
+
+        :raises UsedTokenError: another request claimed this step (or a later one)
+            first. The library's ``verify_totp`` turns that into a refused code.
+        """
+        from diary.extensions import db
+        from diary.models import User
+
+        counter = int(tmatch.counter)
+        result = db.session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                or_(
+                    User.tf_totp_last_counter.is_(None),
+                    User.tf_totp_last_counter < counter,
+                ),
+            )
+            .values(tf_totp_last_counter=counter)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise UsedTokenError()
+        set_committed_value(user, "tf_totp_last_counter", counter)
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Use ``clock()`` (seconds since the epoch) as the time of every code made
+        or checked. Tests use it to control time; production keeps ``time.time``."""
+        self._totp.now = staticmethod(clock)
