@@ -15,7 +15,7 @@ there is nothing left for them to recover.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_security import (
     tf_disabled,
     tf_profile_changed,
@@ -79,7 +79,9 @@ def _on_user_failed_authn(_app, user, auth_type, tfa=False, **_extra) -> None:
 
 def _first_second_factor(user) -> None:
     """Give ``user`` recovery codes with their first second factor."""
-    if not _security.multi_factor_recovery_codes or not mfa.has_second_factor(user):
+    if not current_app.config.get("SECURITY_MULTI_FACTOR_RECOVERY_CODES"):
+        return
+    if not mfa.has_second_factor(user):
         return
     if _datastore.mf_get_recovery_codes(user):
         return
