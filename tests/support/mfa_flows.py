@@ -12,7 +12,7 @@ import pyotp
 from tests.conftest import CSRF_RE
 
 KEY_RE = re.compile(r'id="totp-key"[^>]*>([A-Z2-7-]+)<')
-ACTION_RE = re.compile(r'<form action="([^"]+)" method="post" id="{form_id}"')
+ACTION_RE = re.compile(r'<form action="([^"]+)" method="post"\s+id="{form_id}"')
 OPTIONS_RE = re.compile(r'data-options="([^"]*)"')
 BASE_ORIGIN = "http://localhost:5000"  # BASE_URL's default: the relying party
 
@@ -80,13 +80,13 @@ def register_passkey(client, authenticator, name: str, usage: str = "first"):
     )
 
 
-def passkey_signin(client, authenticator, tamper: bool = False):
+def passkey_signin(client, authenticator, tamper: bool = False, any_key: bool = False):
     """Sign in (or pass the second-factor step) with a passkey; return the response."""
     page = client.get("/wan-signin").get_data(as_text=True)
     response = client.post("/wan-signin", data={"csrf_token": page_csrf(page)})
     page = response.get_data(as_text=True)
     options = html.unescape(OPTIONS_RE.search(page).group(1))
-    credential = authenticator.get(options, BASE_ORIGIN, tamper=tamper)
+    credential = authenticator.get(options, BASE_ORIGIN, tamper=tamper, any_key=any_key)
     return client.post(
         form_action(page, "wan-signin-response-form"),
         data={"credential": credential, "csrf_token": page_csrf(page)},

@@ -109,13 +109,18 @@ class SoftAuthenticator:
             }
         )
 
-    def get(self, options: dict | str, origin: str, tamper: bool = False) -> str:
+    def get(
+        self, options: dict | str, origin: str, tamper: bool = False, any_key: bool = False
+    ) -> str:
         """Sign the sign-in ``options`` challenge with a matching credential; return
         the JSON the library's ``handleSignin`` would post. ``tamper`` spoils the
-        signature (a failed passkey)."""
+        signature (a failed passkey); ``any_key`` ignores the server's list of
+        allowed credentials, as a hostile client would."""
         options = json.loads(options) if isinstance(options, str) else options
         rp_id = options.get("rpId")
-        allowed = {unb64url(c["id"]) for c in options.get("allowCredentials") or []}
+        allowed = set()
+        if not any_key:
+            allowed = {unb64url(c["id"]) for c in options.get("allowCredentials") or []}
         cred = next(
             c
             for c in reversed(self.credentials)
