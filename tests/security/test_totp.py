@@ -69,3 +69,40 @@ def test_clock_is_controllable(app, user_and_key, totp_clock):
     uid, secret, totp = user_and_key
     with app.app_context():
         assert security.totp_factory.generate_totp_password(secret) == totp.at(totp_clock.now)
+
+
+def test_racing_claims_on_postgresql_one_wins(app, user_and_key, totp_clock):
+    """Two requests (two app contexts, two connections) claim the same step at once:
+    the second UPDATE waits for the first to commit, then matches no row."""
+    import threading
+
+    uid, secret, totp = user_and_key
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("row locks need PostgreSQL (SQLite has one writer at a time)")
+    counter = int(totp_clock.now // 30)
+    results: list[str] = []
+
+    def claim() -> None:
+        with app.app_context():
+            factory = security.totp_factory
+            user = db.session.get(User, uid)
+            match = TotpMatch(factory._totp.from_source(secret), counter, totp_clock.now)
+            try:
+                factory.set_last_counter(user, match)
+                results.append("won")
+            except UsedTokenError:
+                results.append("lost")
+            db.session.commit()
+
+    with app.app_context():
+        factory = security.totp_factory
+        user = db.session.get(User, uid)
+        factory.set_last_counter(
+            user, TotpMatch(factory._totp.from_source(secret), counter, totp_clock.now)
+        )  # the row is now locked until this transaction ends
+        second = threading.Thread(target=claim)
+        second.start()  # its UPDATE waits for our lock (or runs after our commit)
+        db.session.commit()
+    second.join()
+    assert results == ["lost"]

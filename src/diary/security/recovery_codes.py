@@ -40,9 +40,15 @@ class DiaryMfRecoveryCodesUtil(MfRecoveryCodesUtil):
         until the request commits the code's deletion: a second request with the
         same code waits, then finds it gone. (SQLite runs one writer at a time.)
         """
-        from diary.extensions import db
+        from sqlalchemy import select
 
-        db.session.refresh(user, with_for_update=True)
+        from diary.extensions import db
+        from diary.models import User
+
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        # Read the codes again now that the lock is held (a new statement sees what
+        # the request before us committed).
+        db.session.refresh(user, attribute_names=["mf_recovery_codes"])
         return super().check_recovery_code(user, code)
 
     def delete_recovery_code(self, user, code: str) -> bool:
