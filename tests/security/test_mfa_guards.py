@@ -53,3 +53,33 @@ def test_identity_loses_withheld_permissions_and_roles(client, auth, demo_users,
         assert Need("fsperm", "entry:read-any") not in provides
         assert Need("role", "Admin") not in provides
         assert Need("role", "Writer") not in provides  # the admin is not a Writer
+
+
+def test_limit_lives_in_shared_redis_when_configured(database_url, tmp_path):
+    """With REDIS_URL the count is in Redis, where every app instance sees it."""
+    import os
+    import secrets
+
+    import pytest
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
+    from diary import create_app
+    from tests.conftest import base_config
+
+    url = os.environ.get("DIARY_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("DIARY_TEST_REDIS_URL is not set")
+    config = base_config(database_url, str(tmp_path / "instance"))
+    config.update(REDIS_URL=url, MFA_RATELIMIT="2 per 5 minutes")
+    app = create_app(config)
+    who = User(fs_uniquifier=secrets.token_hex(16))
+    with app.test_request_context("/"):
+        mfa_guards.count_second_factor_failure(who)
+        mfa_guards.count_second_factor_failure(who)
+    # Another process, reading the same Redis, sees the limit reached.
+    other = FixedWindowRateLimiter(storage_from_string(url))
+    assert not other.test(parse("2 per 5 minutes"), mfa_guards.LIMIT_NAMESPACE, who.fs_uniquifier)
+    with app.app_context():
+        db.engine.dispose()
