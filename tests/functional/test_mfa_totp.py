@@ -84,6 +84,38 @@ def test_a_code_is_accepted_once_even_within_its_window(client, auth, demo_users
     assert AuditTag.TWO_FACTOR_FAILURE in tags(app, "writer@example.com")
 
 
+def test_the_code_that_confirmed_setup_cannot_sign_in(client, auth, demo_users, totp_clock):
+    auth.login()
+    totp = setup_totp(client, totp_clock)
+    auth.logout()
+    auth.login()
+    assert submit_code(client, totp.at(totp_clock.now)).status_code == 200  # refused
+    assert client.get("/").status_code == 302
+
+
+def test_switching_method_records_which_one_it_replaced(
+    client, auth, demo_users, app, totp_clock, outbox
+):
+    """Also: the new method's first code works in the same 30 seconds."""
+    auth.login()
+    setup_totp(client, totp_clock)
+    totp_clock.advance(30)
+    setup_totp(client, totp_clock)  # a new authenticator app: same method, new key
+    page, action, csrf = start_totp_setup(client, "email")
+    client.post(action, data={"code": _code_in(outbox[-1].body), "csrf_token": csrf})
+    with app.app_context():
+        added = db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.tag == str(AuditTag.TWO_FACTOR_METHOD_ADDED))
+            .order_by(AuditEvent.id)
+        ).all()
+        assert [e.details for e in added] == [
+            {"method": "authenticator"},
+            {"method": "authenticator"},
+            {"method": "email", "replaced": "authenticator"},
+        ]
+
+
 def test_wrong_code_reaches_track_failed_authn_as_second_factor(
     client, auth, demo_users, app, totp_clock
 ):

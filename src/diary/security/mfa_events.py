@@ -42,7 +42,10 @@ def init_app(app: Flask) -> None:
 
 
 def _on_tf_profile_changed(_app, user, method, **_extra) -> None:
-    mfa.method_added(user, method, client_info())
+    # Switching from one method to another replaces it; say which one went.
+    previous = inspect(user).attrs.tf_primary_method.history.deleted
+    replaced = previous[0] if previous and previous[0] != method else None
+    mfa.method_added(user, method, client_info(), replaced=replaced)
     _first_second_factor(user)
 
 

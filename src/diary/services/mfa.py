@@ -201,13 +201,19 @@ def _aware(value: datetime | None) -> datetime | None:
 # --- Events: audit log and notices ---------------------------------------------
 
 
-def method_added(user: User, method: str, client: ClientInfo) -> None:
-    """Record that ``user`` switched on ``method`` (authenticator or email).
+def method_added(
+    user: User, method: str, client: ClientInfo, replaced: str | None = None
+) -> None:
+    """Record that ``user`` switched on ``method`` (authenticator or email),
+    replacing the method ``replaced`` if they had another one.
 
     The library commits the request's changes afterwards; so does this event.
     """
     user.tf_added_at = utcnow()
-    _record(AuditTag.TWO_FACTOR_METHOD_ADDED, user, client, {"method": method})
+    # tf_totp_last_counter is left as the confirmation set it: the code that
+    # switched the method on is used up too.
+    details = {"method": method} | ({"replaced": replaced} if replaced else {})
+    _record(AuditTag.TWO_FACTOR_METHOD_ADDED, user, client, details)
     _notify(user, Change.METHOD_ADDED, METHOD_NAMES.get(method, method))
     forget_policy_cache()
 
