@@ -135,3 +135,21 @@ def test_sign_in_passkey_brings_no_recovery_codes(client, auth, demo_users, app)
     auth.login()
     register_passkey(client, SoftAuthenticator(), "Laptop")
     assert client.get("/account/factors/added").headers["Location"] == "/account"
+
+
+def test_with_two_second_factors_the_user_picks_one(client, auth, demo_users, app, totp_clock):
+    from tests.support.mfa_flows import setup_totp
+
+    key = SoftAuthenticator()
+    auth.login()
+    setup_totp(client, totp_clock)
+    register_passkey(client, key, "Key", usage="secondary")
+    auth.logout()
+
+    response = auth.login()
+    assert response.headers["Location"].startswith("/tf-select")
+    page = client.get("/tf-select").get_data(as_text=True)
+    assert "My passkey" in page and "Code from my authenticator app" in page
+    response = client.post("/tf-select", data={"which": "webauthn", "csrf_token": page_csrf(page)})
+    assert response.headers["Location"].startswith("/wan-signin")
+    assert passkey_signin(client, key).headers["Location"] == "/"
