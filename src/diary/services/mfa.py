@@ -117,7 +117,7 @@ def withheld_permissions(user: User) -> frozenset[str]:
 
 def withheld_roles(user: User) -> frozenset[str]:
     """Return the required roles ``user`` may not act in yet (no second factor)."""
-    if not withheld_permissions(user) and not needs_second_factor(user):
+    if not needs_second_factor(user):
         return frozenset()
     return frozenset(r.name for r in user.roles if r.name in required_roles())
 
