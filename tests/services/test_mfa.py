@@ -14,13 +14,36 @@ def user_by_email(email):
     return db.session.scalar(db.select(User).where(User.email == email))
 
 
-def test_elevated_permissions_are_those_only_required_roles_grant(app, demo_users):
+def test_elevated_permissions_are_beyond_the_default_role(app, demo_users):
     with app.test_request_context("/"):
-        assert mfa.elevated_permissions() == set(permissions.ROLE_PERMISSIONS["Admin"]) - set(
-            permissions.ROLE_PERMISSIONS["Writer"]
-        )
+        admin = user_by_email("admin@example.com")
+        assert mfa.elevated_permissions(admin) == set(
+            permissions.ROLE_PERMISSIONS["Admin"]
+        ) - set(permissions.ROLE_PERMISSIONS["Writer"])
         app.config["MFA_REQUIRED_ROLES"] = []
-        assert mfa.elevated_permissions() == set()
+        assert mfa.elevated_permissions(admin) == set()
+
+
+def test_requiring_the_default_role_withholds_everything(app, demo_users):
+    app.config["MFA_REQUIRED_ROLES"] = ["Writer"]
+    with app.test_request_context("/"):
+        writer = user_by_email("writer@example.com")
+        assert mfa.withheld_permissions(writer) == set(permissions.ROLE_PERMISSIONS["Writer"])
+        assert not writer.has_permission("entry:create")
+        admin = user_by_email("admin@example.com")  # not in a required role
+        assert mfa.withheld_permissions(admin) == frozenset()
+
+
+def test_other_roles_keep_their_permissions(app, demo_users):
+    with app.test_request_context("/"):
+        moderator = security.datastore.create_role(
+            name="Moderator", permissions=["entry:edit-any"]
+        )
+        admin = user_by_email("admin@example.com")
+        security.datastore.add_role_to_user(admin, moderator)
+        db.session.commit()
+        withheld = mfa.withheld_permissions(admin)
+        assert "entry:edit-any" not in withheld and "entry:read-any" in withheld
 
 
 def test_admin_without_second_factor_is_withheld_elevated_permissions(app, demo_users):

@@ -7,15 +7,15 @@ values (the user, the client's IP address and user agent).
 
 The policy rule (``MFA_REQUIRED_ROLES``, default ``["Admin"]``)
 ----------------------------------------------------------------
-A role's *elevated* permissions are those that only required roles grant: every
-permission of a required role that no other role has. With the built-in roles that
-is everything an Admin may do beyond a Writer (read, edit and delete anybody's
-entries, manage users). A member of a required role who has no second factor is
-treated as not holding the elevated permissions nor the required roles themselves:
-pages guarded by them send the user to set up a second factor, and the services'
-own checks (``user.has_permission``) refuse too. Everything the user's other roles
-allow stays reachable, so an Admin without a second factor can still write their
-own diary, and a Writer never needs one.
+A member of a required role who has no second factor keeps only what they would
+have without that role: the permissions of their other roles and of the role every
+account gets (``DEFAULT_ROLE``, Writer), unless that one is required too. Every
+other permission they hold (with the built-in roles: reading, editing and deleting
+anybody's entries, managing users) is withheld, and so are the required roles
+themselves. Pages guarded by a withheld permission or role send the user to set up
+a second factor; the services' own checks (``user.has_permission``) refuse too.
+So an Admin without a second factor can still write their own diary, and a Writer
+never needs one.
 
 "A second factor" is what a password login will ask for: an authenticator app,
 email codes, or a passkey registered as a second factor (Flask-Security's
@@ -69,16 +69,27 @@ def required_roles() -> set[str]:
     return set(current_app.config.get("MFA_REQUIRED_ROLES") or [])
 
 
-def elevated_permissions() -> set[str]:
-    """Return the permissions only the required roles grant (see the module doc)."""
+def _permissions_of(roles) -> set[str]:
+    found: set[str] = set()
+    for role in roles:
+        found.update(role.get_permissions())
+    return found
+
+
+def elevated_permissions(user: User) -> set[str]:
+    """Return the permissions ``user`` holds only through required roles: those a
+    missing second factor withholds (see the module doc)."""
     required = required_roles()
     if not required:
         return set()
-    mine: set[str] = set()
-    others: set[str] = set()
-    for role in db.session.scalars(db.select(Role)):
-        (mine if role.name in required else others).update(role.get_permissions())
-    return mine - others
+    through_required = _permissions_of(r for r in user.roles if r.name in required)
+    kept = _permissions_of(r for r in user.roles if r.name not in required)
+    default_role = current_app.config.get("DEFAULT_ROLE")
+    if default_role and default_role not in required:
+        role = db.session.scalar(db.select(Role).where(Role.name == default_role))
+        if role is not None:
+            kept |= role.get_permissions()
+    return through_required - kept
 
 
 def has_second_factor(user: User) -> bool:
@@ -110,7 +121,7 @@ def withheld_permissions(user: User) -> frozenset[str]:
     key = getattr(user, "id", None)
     if key not in cache:
         cache[key] = (
-            frozenset(elevated_permissions()) if needs_second_factor(user) else frozenset()
+            frozenset(elevated_permissions(user)) if needs_second_factor(user) else frozenset()
         )
     return cache[key]
 
