@@ -83,3 +83,14 @@ def test_limit_lives_in_shared_redis_when_configured(database_url, tmp_path):
     assert not other.test(parse("2 per 5 minutes"), mfa_guards.LIMIT_NAMESPACE, who.fs_uniquifier)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_pages_with_secrets_are_not_stored(client, auth, demo_users, totp_clock):
+    from tests.support.mfa_flows import page_csrf
+
+    auth.login()
+    assert client.get("/mf-recovery-codes").headers["Cache-Control"] == "no-store"
+    page = client.get("/tf-setup").get_data(as_text=True)
+    with_key = client.post("/tf-setup", data={"setup": "authenticator", "csrf_token": page_csrf(page)})
+    assert 'id="totp-key"' in with_key.get_data(as_text=True)
+    assert with_key.headers["Cache-Control"] == "no-store"

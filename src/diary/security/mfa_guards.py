@@ -8,6 +8,8 @@
   responses against the Host header, Diary's relying party is ``BASE_URL``.
 * Recovery codes are shown once, when generated: the library's "show my codes"
   (GET ``/mf-recovery-codes?show_codes``) is switched off.
+* Pages that show a secret (the authenticator key and QR code, recovery codes) are
+  never stored by the browser or a proxy (``Cache-Control: no-store``).
 * The required-roles policy of :mod:`diary.services.mfa`: a user it applies to
   loses the elevated permissions (and the required roles) from their Flask-Principal
   identity, and a page that needs one of them sends the user to set up a second
@@ -53,6 +55,10 @@ WEBAUTHN_ENDPOINTS = frozenset(
         "security.wan_delete",
     }
 )
+# Pages that show an authenticator key or recovery codes.
+SECRET_PAGES = frozenset(
+    {"security.two_factor_setup", "security.mf_recovery_codes", "web.factor_added"}
+)
 LIMIT_NAMESPACE = "2fa.user"
 NEEDS_SECOND_FACTOR = (
     "Your role needs a second factor. Set up an authenticator app or a passkey "
@@ -69,6 +75,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_limit_second_factor)
     app.before_request(_require_rp_host)
     app.before_request(_show_codes_once)
+    app.after_request(_no_store_secrets)
     # Flask-Security fills the identity in ``_on_identity_loaded``; blinker calls
     # receivers in no fixed order, so wrap it rather than run beside it.
     identity_loaded.disconnect(_on_identity_loaded, sender=app)
@@ -129,6 +136,12 @@ def _show_codes_once():
     if "show_codes" in request.args:
         return redirect(request.path)
     return None
+
+
+def _no_store_secrets(response):
+    if request.endpoint in SECRET_PAGES:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _identity_with_policy(sender, identity) -> None:
