@@ -104,7 +104,13 @@ def test_set_up_authenticator_app_then_log_in_with_password_and_code(
     page.get_by_role("button", name="Confirm and switch on").click()
 
     page.wait_for_url("**/account/factors/added")
-    assert page.get_by_test_id("recovery-codes").locator("li").count() == 10
+    codes = page.get_by_test_id("recovery-codes").locator("li").all_inner_texts()
+    assert len(codes) == 10
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as a text file").click()
+    assert download.value.suggested_filename == "diary-recovery-codes.txt"
+    saved = open(download.value.path(), encoding="utf-8").read()
+    assert all(code.strip() in saved for code in codes)
     page.get_by_role("link", name="I have saved them").click()
     assert page.get_by_test_id("tf-method").is_visible()
 
