@@ -221,3 +221,45 @@ def open_confirm_link(client, link: str):
     match = CSRF_RE.search(page.get_data(as_text=True))
     assert match, f"no confirm button on {path}"
     return client.post(path, data={"csrf_token": match.group(1)})
+
+
+# --- Multi-factor authentication (issue 4) -------------------------------------
+
+
+@pytest.fixture
+def mfa_policy_off(app):
+    """Let members of MFA_REQUIRED_ROLES act without a second factor (for tests of
+    other features that log in as the demo Admin with a password only)."""
+    app.config["MFA_REQUIRED_ROLES"] = []
+    return app
+
+
+class TotpClock:
+    """A clock the app's TOTP codes follow; tests move it by hand."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def totp_clock(app):
+    """Put the app's authenticator/email codes on a controlled clock (fixed in the
+    middle of a 30-second step, so a code's step is never ambiguous)."""
+    from diary.extensions import security
+
+    clock = TotpClock(1_800_000_015.0)
+    with app.app_context():
+        security.totp_factory.set_clock(lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def outbox(app):
+    """The list the locmem mail backend appends every sent mail to."""
+    state = app.extensions["mailman"]
+    if not hasattr(state, "outbox"):
+        state.outbox = []
+    return state.outbox

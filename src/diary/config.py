@@ -223,6 +223,42 @@ class Defaults:
     HSTS_INCLUDE_SUBDOMAINS = True
 
     # --- Multi-factor authentication (issue 4) ----------------------------------
+    # SECURITY_TOTP_SECRETS and SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS are secrets:
+    # from the environment or generated into the instance folder (instance_secrets).
+    # Two-factor login: asked after the password whenever a method is set up.
+    SECURITY_TWO_FACTOR = True
+    # Methods offered at /tf-setup: an authenticator app, or codes sent by email.
+    SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator", "email"]
+    # Lost the app? /tf-validate offers to send the current code by email.
+    SECURITY_TWO_FACTOR_RESCUE_EMAIL = True
+    # Ask for the second factor at every login (no "trust this device for 30 days").
+    SECURITY_TWO_FACTOR_ALWAYS_VALIDATE = True
+    # How far (seconds) either side of now an authenticator code is looked for.
+    SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY = 60
+    # Where setting up (or switching off) a method goes: recovery codes, then /account.
+    SECURITY_TWO_FACTOR_POST_SETUP_VIEW = "/account/factors/added"
+    # The issuer name authenticator apps show next to the account.
+    SECURITY_TOTP_ISSUER = "Diary"
+    # One-time recovery codes for a lost second factor, stored encrypted.
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES = True
+    # How many recovery codes one set has.
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES_N = 10
+    # Passkeys and security keys (WebAuthn).
+    SECURITY_WEBAUTHN = True
+    # The name browsers show when creating a passkey.
+    SECURITY_WAN_RP_NAME = "Diary"
+    # Passkey sign-in never asks for an email first (no list of a user's keys leaks).
+    SECURITY_WAN_ALLOW_USER_HINTS = False
+    # Where registering a passkey goes: recovery codes, then /account.
+    SECURITY_WAN_POST_REGISTER_VIEW = "/account/factors/added"
+    # Turning a method off, new recovery codes, new passkeys: signed in within this long.
+    SECURITY_FRESHNESS = timedelta(minutes=10)
+    # No extra grace after a fresh sign-in: FRESHNESS alone decides.
+    SECURITY_FRESHNESS_GRACE_PERIOD = timedelta(0)
+    # Roles whose members must have a second factor before using their extra rights.
+    MFA_REQUIRED_ROLES = ["Admin"]
+    # Attempts at the second-factor step per user (Flask-Limiter syntax).
+    MFA_RATELIMIT = "5 per 5 minutes"
 
     # --- JSON API and access tokens (issue 5) -----------------------------------
 

@@ -13,6 +13,9 @@ from sqlalchemy import MetaData
 from diary.security.login_form import DiaryLoginForm
 from diary.security.mail_util import DiaryMailUtil
 from diary.security.passwords import DiaryPasswordUtil
+from diary.security.recovery_codes import DiaryMfRecoveryCodesUtil, DiaryMfRecoveryForm
+from diary.security.totp import DiaryTotp
+from diary.security.webauthn_util import DiaryWebAuthnSigninResponseForm, DiaryWebauthnUtil
 
 # Named constraints, so Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -31,6 +34,13 @@ security = Security(
     mail_util_cls=DiaryMailUtil,
     password_util_cls=DiaryPasswordUtil,
     login_form=DiaryLoginForm,
+    # Multi-factor authentication (issue 4): replay-proof TOTP, audited recovery
+    # codes, passkeys bound to BASE_URL.
+    totp_cls=DiaryTotp,
+    mf_recovery_codes_util_cls=DiaryMfRecoveryCodesUtil,
+    mf_recovery_form=DiaryMfRecoveryForm,
+    webauthn_util_cls=DiaryWebauthnUtil,
+    wan_signin_response_form=DiaryWebAuthnSigninResponseForm,
 )
 mail = Mail()
 # Named limits are applied where they belong (see diary.security.ratelimits); the

@@ -1,5 +1,8 @@
-"""The two secrets Diary must never ship in its source: ``SECRET_KEY`` and
-``SECURITY_PASSWORD_SALT``.
+"""The secrets Diary must never ship in its source: ``SECRET_KEY``,
+``SECURITY_PASSWORD_SALT``, ``SECURITY_TOTP_SECRETS`` (encrypt the authenticator-app
+keys stored per user; a JSON object ``{"tag": "secret"}``) and
+``SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS`` (Fernet keys that encrypt recovery
+codes; a JSON list, newest first, so keys can be rotated).
 
 Each is taken from the environment (``DIARY_SECRET_KEY``,
 ``DIARY_SECURITY_PASSWORD_SALT``) or from the mapping given to ``create_app``. A
@@ -14,12 +17,39 @@ import json
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
+from typing import Any
 
-SECRET_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT")
 FILE_NAME = "secrets.json"
 
 
-def load_or_create(instance_path: str) -> dict[str, str]:
+def _token() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def _totp_secrets() -> dict[str, str]:
+    # passlib's TOTP wallet: tag -> secret; the first tag encrypts new keys.
+    return {"1": secrets.token_urlsafe(48)}
+
+
+def _fernet_keys() -> list[str]:
+    # A Fernet key is 32 random bytes, urlsafe base64 (cryptography's generate_key).
+    from cryptography.fernet import Fernet
+
+    return [Fernet.generate_key().decode()]
+
+
+# Each secret and how a fresh one is made.
+GENERATORS: dict[str, Callable[[], Any]] = {
+    "SECRET_KEY": _token,
+    "SECURITY_PASSWORD_SALT": _token,
+    "SECURITY_TOTP_SECRETS": _totp_secrets,
+    "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": _fernet_keys,
+}
+SECRET_NAMES = tuple(GENERATORS)
+
+
+def load_or_create(instance_path: str) -> dict[str, Any]:
     """Return the stored secrets, generating and storing any that are missing.
 
     Creation is race-free between processes: the file is written under a temporary
@@ -33,7 +63,7 @@ def load_or_create(instance_path: str) -> dict[str, str]:
     stored = _read(path)
     if all(stored.get(name) for name in SECRET_NAMES):
         return stored
-    fresh = {name: stored.get(name) or secrets.token_urlsafe(48) for name in SECRET_NAMES}
+    fresh = {name: stored.get(name) or GENERATORS[name]() for name in SECRET_NAMES}
     fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".secrets-")  # mode 0600
     try:
         with os.fdopen(fd, "w") as fh:
@@ -51,7 +81,7 @@ def load_or_create(instance_path: str) -> dict[str, str]:
             os.unlink(tmp)
 
 
-def _read(path: str) -> dict[str, str]:
+def _read(path: str) -> dict[str, Any]:
     try:
         with open(path) as fh:
             return json.load(fh)
@@ -60,7 +90,7 @@ def _read(path: str) -> dict[str, str]:
 
 
 def apply(config, instance_path: str) -> None:
-    """Put both secrets into ``config``, keeping any that are already set there."""
+    """Put every secret into ``config``, keeping any that are already set there."""
     if all(config.get(name) for name in SECRET_NAMES):
         return
     stored = load_or_create(instance_path)

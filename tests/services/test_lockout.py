@@ -223,9 +223,10 @@ def test_every_pathway_counts_the_same(app, owner, clock):
         assert user.is_locked(errors_) is True
         assert errors_ == [GENERIC]
     # The three first-factor failures and the refusal while locked are audited
-    # here; second-factor failures by the MFA code.
+    # here; the two second-factor failures by the MFA code (security/mfa_events),
+    # each once.
     assert tags(app, owner).count("account:login:failure") == 4
-    assert tags(app, owner).count("account:two_factor:failure") == 0
+    assert tags(app, owner).count("account:two_factor:failure") == 2
 
 
 @pytest.mark.integration

@@ -139,7 +139,9 @@ def test_invalid_edit_changes_nothing(client, auth, writers, app):
         assert db.session.get(Entry, writers).content == "Alice's secret"
 
 
-def test_admin_views_edits_and_deletes_any_entry(client, auth, writers, demo_users, app):
+def test_admin_views_edits_and_deletes_any_entry(
+    client, auth, writers, demo_users, app, mfa_policy_off
+):
     auth.login("admin@example.com", "adminpass")
     assert "Alice&#39;s secret" in client.get(f"/entry/{writers}").get_data(as_text=True)
     assert "Alice&#39;s secret" in client.get("/all").get_data(as_text=True)
@@ -217,7 +219,7 @@ def test_writer_without_entries_sees_empty_state(client, auth, demo_users):
     assert "No entries yet" in client.get("/").get_data(as_text=True)
 
 
-def test_nav_shows_current_user_and_role(client, auth, demo_users):
+def test_nav_shows_current_user_and_role(client, auth, demo_users, mfa_policy_off):
     auth.login("admin@example.com", "adminpass")
     html = client.get("/").get_data(as_text=True)
     assert "admin@example.com" in html and ">Admin</mark>" in html

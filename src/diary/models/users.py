@@ -1,8 +1,13 @@
 """Accounts: Flask-Security's ``fsqla_v4`` models under the names it expects."""
 
+from datetime import datetime
+
 from flask_security.models import fsqla_v4 as fsqla
+from sqlalchemy import BigInteger
+from sqlalchemy.orm import Mapped, mapped_column
 
 from diary.extensions import db
+from diary.models.types import UTCDateTime
 
 fsqla.FsModels.set_db_info(db)
 
@@ -37,6 +42,31 @@ class User(db.Model, fsqla.FsUserMixin):
         from diary.security import lockout
 
         return lockout.locked(self, form_error)
+
+    # --- Multi-factor authentication (issue 4) --------------------------------
+    # The time step of the last authenticator/email code accepted: a code is
+    # accepted once only (diary.security.totp.DiaryTotp), on every app instance.
+    tf_totp_last_counter: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # When the current two-factor method (app or email) was switched on.
+    tf_added_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the current set of recovery codes was generated.
+    mf_recovery_codes_generated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
+
+    def has_permission(self, permission: str) -> bool:
+        """Return whether the user holds ``permission`` right now.
+
+        A member of a role listed in ``MFA_REQUIRED_ROLES`` who has no second factor
+        is treated as holding only what the other roles grant, until one is set up
+        (see :func:`diary.services.mfa.withheld_permissions`).
+        """
+        from diary.services import mfa
+
+        if permission in mfa.withheld_permissions(self):
+            return False
+        return super().has_permission(permission)
+    # --- end multi-factor authentication -------------------------------------
 
 
 class WebAuthn(db.Model, fsqla.FsWebAuthnMixin):

@@ -11,7 +11,7 @@ from flask_security.utils import validate_redirect_url
 
 from diary.extensions import db, security
 from diary.models import Role, User, WebAuthn
-from diary.security import account_security, flows
+from diary.security import account_security, flows, mfa_events, mfa_guards
 from diary.services import accounts
 
 
@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn)
     security.init_app(app, datastore)
     user_registered.connect(_on_user_registered, app)
+    mfa_events.init_app(app)
+    mfa_guards.init_app(app)
     app.before_request(_drop_offsite_next)
     account_security.init_app(app)
     flows.init_app(app)

@@ -1,0 +1,165 @@
+"""Request guards of multi-factor authentication.
+
+* The second-factor step is rate limited per user (``MFA_RATELIMIT``, default
+  5 per 5 minutes) in the shared Flask-Limiter storage: each failure counts (see
+  :func:`count_second_factor_failure`), every attempt is checked first, and each
+  request for an emailed code counts too.
+* WebAuthn requests must arrive at ``BASE_URL``'s host: Flask-Security checks
+  responses against the Host header, Diary's relying party is ``BASE_URL``.
+* Recovery codes are shown once, when generated: the library's "show my codes"
+  (GET ``/mf-recovery-codes?show_codes``) is switched off.
+* Pages that show a secret (the authenticator key and QR code, recovery codes) are
+  never stored by the browser or a proxy (``Cache-Control: no-store``).
+* The required-roles policy of :mod:`diary.services.mfa`: a user it applies to
+  loses the elevated permissions (and the required roles) from their Flask-Principal
+  identity, and a page that needs one of them sends the user to set up a second
+  factor instead of answering 403.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, abort, flash, redirect, request, session
+from flask_login import current_user
+from flask_principal import Need, RoleNeed, identity_loaded
+from flask_security.core import _on_identity_loaded
+from flask_security.decorators import default_unauthz_handler
+from flask_security.proxies import _security
+from flask_security.utils import is_user_authenticated, url_for_security
+from limits import parse
+
+from diary.extensions import limiter, security
+from diary.security.webauthn_util import rp_id
+from diary.services import mfa
+
+# Endpoints a user reaches after the password, before the second factor.
+SECOND_FACTOR_ENDPOINTS = frozenset(
+    {
+        "security.two_factor_token_validation",
+        "security.two_factor_rescue",
+        "security.tf_select",
+        "security.mf_recovery",
+        "security.wan_signin",
+        "security.wan_signin_response",
+    }
+)
+WEBAUTHN_ENDPOINTS = frozenset(
+    {
+        "security.wan_register",
+        "security.wan_register_response",
+        "security.wan_signin",
+        "security.wan_signin_response",
+        "security.wan_verify",
+        "security.wan_verify_response",
+        "security.wan_delete",
+    }
+)
+# Pages that show an authenticator key or recovery codes.
+SECRET_PAGES = frozenset(
+    {"security.two_factor_setup", "security.mf_recovery_codes", "web.factor_added"}
+)
+LIMIT_NAMESPACE = "2fa.user"
+NEEDS_SECOND_FACTOR = (
+    "Your role needs a second factor. Set up an authenticator app or a passkey "
+    "to continue."
+)
+
+
+def init_app(app: Flask) -> None:
+    """Install the guards on ``app`` (after Flask-Security's own init)."""
+    for name in ("SECURITY_FRESHNESS", "SECURITY_FRESHNESS_GRACE_PERIOD"):
+        # From the environment these arrive as seconds; the library wants timedelta.
+        if isinstance(app.config.get(name), (int, float)):
+            app.config[name] = timedelta(seconds=app.config[name])
+    app.before_request(_limit_second_factor)
+    app.before_request(_require_rp_host)
+    app.before_request(_show_codes_once)
+    app.after_request(_no_store_secrets)
+    # Flask-Security fills the identity in ``_on_identity_loaded``; blinker calls
+    # receivers in no fixed order, so wrap it rather than run beside it.
+    identity_loaded.disconnect(_on_identity_loaded, sender=app)
+    identity_loaded.connect(_identity_with_policy, app)
+    security.unauthz_handler(_unauthorized)
+
+
+def _limit_item():
+    from flask import current_app
+
+    return parse(current_app.config["MFA_RATELIMIT"])
+
+
+def _limiting() -> bool:
+    return bool(limiter.enabled and limiter.initialized)
+
+
+def count_second_factor_failure(user) -> None:
+    """Count one failed second-factor attempt of ``user`` against the limit."""
+    if _limiting():
+        limiter.limiter.hit(_limit_item(), LIMIT_NAMESPACE, user.fs_uniquifier)
+
+
+def second_factor_allowed(fs_uniquifier: str) -> bool:
+    """Return whether the user may try a second factor now."""
+    if not _limiting():
+        return True
+    return limiter.limiter.test(_limit_item(), LIMIT_NAMESPACE, fs_uniquifier)
+
+
+def _limit_second_factor():
+    if request.method != "POST" or request.endpoint not in SECOND_FACTOR_ENDPOINTS:
+        return None
+    uid = session.get("tf_user_id")
+    if not uid or is_user_authenticated(current_user):
+        return None
+    if request.endpoint == "security.two_factor_rescue":
+        # Each rescue request may send a mail: it counts whatever its outcome.
+        if _limiting() and not limiter.limiter.hit(_limit_item(), LIMIT_NAMESPACE, uid):
+            abort(429)
+        return None
+    if not second_factor_allowed(uid):
+        abort(429)
+    return None
+
+
+def _require_rp_host():
+    if request.endpoint in WEBAUTHN_ENDPOINTS and request.host.split(":")[0] != rp_id():
+        abort(400, "Passkeys work only at this site's own address.")
+    return None
+
+
+def _show_codes_once():
+    if request.endpoint != "security.mf_recovery_codes" or request.method != "GET":
+        return None
+    if _security._want_json(request):
+        abort(403, "Recovery codes are shown only when they are generated.")
+    if "show_codes" in request.args:
+        return redirect(request.path)
+    return None
+
+
+def _no_store_secrets(response):
+    if request.endpoint in SECRET_PAGES:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _identity_with_policy(sender, identity) -> None:
+    _on_identity_loaded(sender, identity)
+    if not is_user_authenticated(current_user):
+        return
+    for permission in mfa.withheld_permissions(current_user):
+        identity.provides.discard(Need("fsperm", permission))
+    for role in mfa.withheld_roles(current_user):
+        identity.provides.discard(RoleNeed(role))
+
+
+def _unauthorized(func_name: str, params: list[str] | None):
+    if is_user_authenticated(current_user):
+        withheld = mfa.withheld_permissions(current_user) | mfa.withheld_roles(current_user)
+        if withheld & set(params or []):
+            if _security._want_json(request):
+                abort(403, NEEDS_SECOND_FACTOR)
+            flash(NEEDS_SECOND_FACTOR, "warning")
+            return redirect(url_for_security("two_factor_setup"))
+    return default_unauthz_handler(func_name, params)
