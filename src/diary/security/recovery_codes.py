@@ -36,16 +36,22 @@ class DiaryMfRecoveryCodesUtil(MfRecoveryCodesUtil):
     def check_recovery_code(self, user, code: str) -> bool:
         """Return whether ``code`` is one of ``user``'s unused codes.
 
-        The user's row is re-read under ``SELECT … FOR UPDATE`` (PostgreSQL), held
-        until the request commits the code's deletion: a second request with the
-        same code waits, then finds it gone. (SQLite runs one writer at a time.)
+        The user's row is re-read under ``SELECT … FOR NO KEY UPDATE`` (PostgreSQL),
+        held until the request commits the code's deletion: a second request with
+        the same code waits, then finds it gone. (SQLite runs one writer at a time.)
+        Not ``FOR UPDATE``: a wrong code is counted toward the lockout on a separate
+        connection whose insert references this row, and its foreign-key check
+        (``FOR KEY SHARE``) would wait for this very request: a deadlock no
+        database can see. ``NO KEY UPDATE`` still excludes the second request.
         """
         from sqlalchemy import select
 
         from diary.extensions import db
         from diary.models import User
 
-        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        db.session.execute(
+            select(User.id).where(User.id == user.id).with_for_update(key_share=True)
+        )
         # Read the codes again now that the lock is held (a new statement sees what
         # the request before us committed).
         db.session.refresh(user, attribute_names=["mf_recovery_codes"])
