@@ -2,6 +2,7 @@
 
 from diary.models.audit import AuditEvent
 from diary.models.entries import Entry
+from diary.models.tokens import ApiToken
 from diary.models.users import FsRefreshTracker, Role, User, WebAuthn
 
-__all__ = ["AuditEvent", "Entry", "FsRefreshTracker", "Role", "User", "WebAuthn"]
+__all__ = ["ApiToken", "AuditEvent", "Entry", "FsRefreshTracker", "Role", "User", "WebAuthn"]

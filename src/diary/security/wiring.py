@@ -11,7 +11,7 @@ from flask_security.utils import validate_redirect_url
 
 from diary.extensions import db, security
 from diary.models import Role, User, WebAuthn
-from diary.services import accounts
+from diary.services import accounts, tokens
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     security.init_app(app, datastore)
     user_registered.connect(_on_user_registered, app)
     app.before_request(_drop_offsite_next)
+    # Deactivating an account revokes its personal access tokens (issue 5).
+    tokens.watch_deactivations()
 
 
 def _on_user_registered(_app, user, **_extra) -> None:
