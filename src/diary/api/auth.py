@@ -158,8 +158,8 @@ def _auth_token_user(value: str, client) -> User:
     datastore = security.datastore
     try:
         data = parse_auth_token(value)
-        user = datastore.find_user(fs_token_uniquifier=data["uid"]) or datastore.find_user(
-            fs_uniquifier=data["uid"]
+        user = datastore.find_user(
+            case_insensitive=False, **{datastore.get_token_uniquifier_name(): data["uid"]}
         )
     except Exception:  # BadSignature, SignatureExpired, ValueError, KeyError …
         user, data = None, None

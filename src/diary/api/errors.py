@@ -135,10 +135,9 @@ def handle_http_error(error: HTTPException) -> Response:
         detail = "Too many requests; try again after Retry-After seconds."
     if code in (400, 422):
         # flask-smorest (webargs) puts the failing fields in error.data["messages"]:
-        # {"json": {"content": ["..."]}, "query": {"limit": ["..."]}}.
+        # {"json": {"content": ["..."]}, "query": {"limit": ["..."]}}; a body that
+        # is not JSON at all is {"json": ["Invalid JSON body."]} with 400.
         errors = _field_errors(error)
-        if errors:
-            code = 422
     if code == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="diary"'
     return problem(code, detail, errors=errors, headers=headers)
@@ -192,4 +191,6 @@ def _retry_after() -> int:
     current = limiter.current_limit
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    # reset_at is a whole second; never promise more than the limit's own window.
+    window = current.limit.get_expiry()
+    return max(1, min(window, math.ceil(current.reset_at - time.time())))

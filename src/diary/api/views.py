@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import http
 
-from flask import current_app, request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import (
     Conflict,
     Forbidden,
     NotFound,
-    RequestEntityTooLarge,
     UnprocessableEntity,
 )
 
@@ -42,16 +40,6 @@ errors.register(blp)
 READ = (perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
 # Entry ids are 32-bit integers in every database; larger ones cannot exist.
 ENTRY_ID = "<int(min=1, max=2147483647):entry_id>"
-
-
-@blp.before_request
-def _limit_body_size():
-    """Refuse bodies over API_MAX_BODY_BYTES before anything reads them; a body
-    without Content-Length (chunked) is cut off at the same size when read."""
-    limit = int(current_app.config["API_MAX_BODY_BYTES"])
-    request.max_content_length = limit
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"Request bodies can be at most {limit} bytes.")
 
 
 def _problems(*codes: int):

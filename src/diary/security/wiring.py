@@ -10,13 +10,14 @@ from flask_security import SQLAlchemyUserDatastore, user_registered
 from flask_security.utils import validate_redirect_url
 
 from diary.extensions import db, security
-from diary.models import Role, User, WebAuthn
+from diary.models import FsRefreshTracker, Role, User, WebAuthn
 from diary.services import accounts, tokens
 
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Security to ``app`` with Diary's models and hooks."""
-    datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn)
+    # FsRefreshTracker: refresh tokens for the API's auth tokens (issue 5).
+    datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn, FsRefreshTracker)
     security.init_app(app, datastore)
     user_registered.connect(_on_user_registered, app)
     app.before_request(_drop_offsite_next)

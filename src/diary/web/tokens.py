@@ -14,6 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_security import auth_required, current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -33,7 +34,10 @@ class TokenForm(FlaskForm):
     )
     scopes = SelectMultipleField(
         "Scopes",
-        choices=[(s.value, f"{s.value} — {d}") for s, d in tokens.SCOPE_DESCRIPTIONS.items()],
+        choices=[
+            SelectChoice(s.value, f"{s.value} — {d}")
+            for s, d in tokens.SCOPE_DESCRIPTIONS.items()
+        ],
         default=[tokens.Scope.ENTRIES_READ.value],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -45,8 +49,8 @@ class TokenForm(FlaskForm):
         super().__init__(*args, **kwargs)
         default_days = int(current_app.config["API_TOKEN_DEFAULT_LIFETIME_DAYS"])
         days = sorted({*LIFETIME_CHOICES_DAYS, default_days})
-        self.lifetime.choices = [(str(d), f"in {d} days") for d in days] + [
-            (NEVER, "never")
+        self.lifetime.choices = [SelectChoice(str(d), f"in {d} days") for d in days] + [
+            SelectChoice(NEVER, "never")
         ]
         if not self.lifetime.data:
             self.lifetime.data = str(default_days)
