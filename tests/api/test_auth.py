@@ -262,3 +262,12 @@ def test_logged_out_session_is_401(api_login, demo_users):
     api = api_login("session")
     api.post("/logout", data={"csrf_token": api.csrf})
     problem_of(api.get("/api/v1/me"), 401)
+
+
+def test_two_token_headers_are_refused(app, demo_users):
+    secret, _ = make_pat(app, "writer@example.com")
+    token = login_auth_token(app, "writer@example.com", "writerpass")["authentication_token"]
+    response = app.test_client().get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {secret}", "Authentication-Token": token}
+    )
+    problem_of(response, 401)

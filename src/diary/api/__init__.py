@@ -107,6 +107,7 @@ def init_app(app: Flask) -> None:
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     api.register_blueprint(views.blp)
+    _document_entry_max_length(api, int(app.config["ENTRY_MAX_LENGTH"]))
     app.register_blueprint(docs.bp)
     for bp in (views.blp, docs.bp):
         # CSRF is checked by diary.api.auth once it knows the session is in use.
@@ -117,6 +118,16 @@ def init_app(app: Flask) -> None:
     # its own before-request function), and the limit must be in place by then.
     app.before_request_funcs.setdefault(None, []).insert(0, _limit_body_size)
     app.before_request(_unrouted_api_request)
+
+
+def _document_entry_max_length(api: DiaryApi, max_length: int) -> None:
+    """Write the ENTRY_MAX_LENGTH setting into the document as ``maxLength``.
+
+    The marshmallow schemas are classes fixed at import; this app's limit is a
+    setting, enforced by the entries service (422 on the ``content`` field).
+    """
+    for name in ("EntryIn", "EntryPatch"):
+        api.spec.components.schemas[name]["properties"]["content"]["maxLength"] = max_length
 
 
 def _in_api() -> bool:

@@ -8,7 +8,7 @@
 
 A request that carries a token header is judged by that token alone: a bad token
 is refused even if a session cookie came along, and a session is never used to
-rescue it. Token requests need no CSRF token: a browser never adds these headers
+rescue it. A request with both token headers is refused. Token requests need no CSRF token: a browser never adds these headers
 by itself, so another site cannot make one ride on a visitor's credentials. The
 session cookie is exactly what a browser does add by itself, so on unsafe methods
 a cookie-authenticated request must carry the CSRF token in the ``X-CSRFToken``
@@ -73,6 +73,15 @@ def authenticate() -> Caller:
     auth_token = request.headers.get(
         current_app.config["SECURITY_TOKEN_AUTHENTICATION_HEADER"]
     )
+    if authorization is not None and auth_token is not None:
+        # Two credentials: which one counts would be a guess (RFC 6750 forbids a
+        # client to send more than one), so neither does.
+        _record_failure("two_credentials", client)
+        raise ApiProblem(
+            "invalid-token",
+            "Send one credential: Authorization or Authentication-Token, not both.",
+            headers={"WWW-Authenticate": 'Bearer realm="diary", error="invalid_request"'},
+        )
     if authorization is not None:
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():

@@ -8,6 +8,16 @@ from marshmallow import Schema, fields, validate
 # The most entries one page may hold: part of the API contract, so a constant.
 PAGE_SIZE_MAX = 100
 Q_MAX_LENGTH = 200
+# An entry's text: at least one character that is not whitespace, and no NUL (the
+# rules of diary.services.entries.clean_content, stated in the contract). The
+# whitespace class is spelled out, not \s, because Python's and JavaScript's \s
+# differ; this one is the union of both, so no engine reads the rule differently.
+# The maximum length is a setting: diary.api.init_app writes it into the document.
+_WHITESPACE = (
+    r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+CONTENT_PATTERN = rf"^[^\u0000]*[^{_WHITESPACE}\u0000][^\u0000]*$"
 
 
 class ProblemSchema(Schema):
@@ -59,7 +69,12 @@ class EntryInSchema(Schema):
 
     content = fields.String(
         required=True,
-        metadata={"description": "The entry's text; at most ENTRY_MAX_LENGTH characters."},
+        validate=validate.Regexp(
+            CONTENT_PATTERN,
+            error="Write something first: an entry cannot be blank or contain NUL characters.",
+        ),
+        metadata={"description": "The entry's text, at most ENTRY_MAX_LENGTH characters "
+                  "(maxLength below) once surrounding whitespace is stripped."},
     )
 
 
