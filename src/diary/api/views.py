@@ -84,9 +84,9 @@ def me():
 def list_entries(args):
     """Your entries, newest first, a page at a time.
 
-    Pass the page's ``next_cursor`` as ``cursor`` to get the next page. ``q``
-    keeps entries containing that text. ``user`` lists another user's entries and
-    needs the ``entry:read-any`` permission.
+    Pass the page's `next_cursor` as `cursor` to get the next page. `q`
+    keeps entries containing that text. `user` lists another user's entries and
+    needs the `entry:read-any` permission.
     """
     caller = current_caller()
     try:
@@ -129,7 +129,7 @@ def create_entry(data):
 @blp.response(200, EntrySchema)
 @_problems(*COMMON, 404)
 def get_entry(entry_id: int):
-    """One entry: your own, or anybody's with ``entry:read-any``."""
+    """One entry: your own, or anybody's with `entry:read-any`."""
     return _fetch(lambda: entries.get_entry(current_caller().user, entry_id))
 
 
@@ -139,9 +139,9 @@ def get_entry(entry_id: int):
 @blp.response(200, EntrySchema)
 @_problems(*COMMON, 404, 409)
 def update_entry(data, entry_id: int):
-    """Change an entry's text: your own, or anybody's with ``entry:edit-any``.
+    """Change an entry's text: your own, or anybody's with `entry:edit-any`.
 
-    Send ``expected_updated_at`` (the ``updated_at`` you read) to be told 409
+    Send `expected_updated_at` (the `updated_at` you read) to be told 409
     instead of overwriting a change made since.
     """
     _check_length(data["content"])
@@ -160,7 +160,7 @@ def update_entry(data, entry_id: int):
 @blp.response(204)
 @_problems(*COMMON, 404)
 def delete_entry(entry_id: int):
-    """Delete an entry: your own, or anybody's with ``entry:delete-any``."""
+    """Delete an entry: your own, or anybody's with `entry:delete-any`."""
     _fetch(lambda: entries.delete_entry(current_caller().user, entry_id))
     return None
 
