@@ -56,3 +56,30 @@ def test_vendored_swagger_ui_keeps_its_license():
     vendor = STATIC / "vendor" / "swagger-ui"
     assert "Apache License" in (vendor / "LICENSE").read_text()
     assert "swagger-ui-dist 5." in (vendor / "VERSION").read_text()
+
+
+def test_the_python_example_in_docs_api_md_works(app, demo_users, monkeypatch, capsys):
+    """Run docs/api.md's Python example against the app on a real port."""
+    import sys
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.api.conftest import make_pat
+
+    text = (Path(diary.__file__).parents[2] / "docs" / "api.md").read_text()
+    example = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    assert len(example.strip().splitlines()) <= 25
+    secret, _ = make_pat(app, "writer@example.com")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("DIARY_URL", f"http://127.0.0.1:{server.port}")
+        monkeypatch.setenv("DIARY_TOKEN", secret)
+        monkeypatch.setattr(sys, "argv", ["diary-post", "Written", "from", "docs"])
+        exec(compile(example, "docs/api.md", "exec"), {"__name__": "__main__"})
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    assert "Written from docs" in capsys.readouterr().out
