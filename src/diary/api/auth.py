@@ -8,9 +8,10 @@
 
 A request that carries a token header is judged by that token alone: a bad token
 is refused even if a session cookie came along, and a session is never used to
-rescue it. A request with both token headers is refused. Token requests need no CSRF token: a browser never adds these headers
-by itself, so another site cannot make one ride on a visitor's credentials. The
-session cookie is exactly what a browser does add by itself, so on unsafe methods
+rescue it. A request with both token headers is refused.
+
+Token requests need no CSRF token: a browser never adds these headers by itself,
+so another site cannot make one ride on a visitor's credentials. The session cookie is exactly what a browser does add by itself, so on unsafe methods
 a cookie-authenticated request must carry the CSRF token in the ``X-CSRFToken``
 header. The API blueprints are exempt from Flask-WTF's app-wide check (which would
 demand a CSRF token from token clients too) and call ``csrf.protect()`` here,

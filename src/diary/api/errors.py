@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "/api/v1/problems/"
@@ -124,7 +124,7 @@ def handle_http_error(error: HTTPException) -> Response:
         )
     code = error.code or 500
     if code >= 500:
-        return _server_error(error)
+        return _server_error()
     headers: dict[str, str] = {}
     errors = None
     detail = _own_description(error)
@@ -143,7 +143,7 @@ def handle_http_error(error: HTTPException) -> Response:
     return problem(code, detail, errors=errors, headers=headers)
 
 
-def _server_error(error: HTTPException) -> Response:
+def _server_error() -> Response:
     # The original exception, if any, was logged by Flask; never show it.
     return problem(500, "The error has been logged. Please try again in a moment.")
 

@@ -23,7 +23,10 @@ CONTENT_PATTERN = rf"^[^\u0000]*[^{_WHITESPACE}\u0000][^\u0000]*$"
 class ProblemSchema(Schema):
     """An RFC 9457 problem: the body of every error response."""
 
-    type = fields.String(required=True, metadata={"description": "Stable URI reference naming the kind of problem."})
+    type = fields.String(
+        required=True,
+        metadata={"description": "Stable URI reference naming the kind of problem."},
+    )
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)

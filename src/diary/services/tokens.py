@@ -24,14 +24,14 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from diary.extensions import db
-from diary.models import ApiToken, User
+from diary.models import ApiToken, AuditEvent, User
 from diary.models.types import utcnow
 from diary.services.audit import AuditTag, record_event
 
@@ -292,18 +292,6 @@ def revoke_all_tokens(
     return count
 
 
-def count_active_tokens(user: User) -> int:
-    """Return how many unrevoked, unexpired tokens ``user`` holds."""
-    now = utcnow()
-    return db.session.scalar(
-        select(func.count(ApiToken.id)).where(
-            ApiToken.user_id == user.id,
-            ApiToken.revoked_at.is_(None),
-            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now),
-        )
-    )
-
-
 def watch_deactivations() -> None:
     """Revoke a user's tokens whenever the account is deactivated, however that
     happens (admin console, ``flask users deactivate``, the datastore): every flush
@@ -328,19 +316,14 @@ def _revoke_on_deactivation(session: Session, _context, _instances) -> None:
             for token in tokens:
                 token.revoked_at = now
             if tokens:
+                # Added to the flush under way: committed with the deactivation.
                 session.add(
-                    _deactivation_event(obj, len(tokens))
+                    AuditEvent(
+                        tag=str(AuditTag.TOKEN_REVOKED),
+                        user_id=obj.id,
+                        details={"all": True, "count": len(tokens), "reason": "deactivated"},
+                    )
                 )
-
-
-def _deactivation_event(user: User, count: int):
-    from diary.models import AuditEvent
-
-    return AuditEvent(
-        tag=str(AuditTag.TOKEN_REVOKED),
-        user_id=user.id,
-        details={"all": True, "count": count, "reason": "deactivated"},
-    )
 
 
 def _refuse(
@@ -367,9 +350,3 @@ def _describe(token: ApiToken) -> dict:
     # What the audit log keeps about a token: never the secret or its digest.
     return {"token_id": token.id, "token_name": token.name, "scopes": token.scopes}
 
-
-def expires_in(token: ApiToken, now: datetime | None = None) -> timedelta | None:
-    """Return how long ``token`` has left (negative once expired), None if never."""
-    if token.expires_at is None:
-        return None
-    return token.expires_at - (now or utcnow())
