@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from diary.extensions import db
+from diary.extensions import db, limiter
 from diary.models import User
 from diary.services import tokens
 from tests.conftest import AuthActions, csrf_token
@@ -80,6 +80,15 @@ def login_auth_token(app, email, password):
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["response"]["user"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(app):
+    """Start every API test with empty rate-limit counters: with a shared storage
+    (Redis in CI) and user ids reused from test to test, earlier tests' requests
+    would otherwise count against this one's 300/minute."""
+    with app.app_context():
+        limiter.reset()
 
 
 @pytest.fixture
