@@ -271,3 +271,18 @@ def test_two_token_headers_are_refused(app, demo_users):
         "/api/v1/me", headers={"Authorization": f"Bearer {secret}", "Authentication-Token": token}
     )
     problem_of(response, 401)
+
+
+def test_revoke_all_tokens_also_ends_refresh_tokens(app, demo_users):
+    user = login_auth_token(app, "writer@example.com", "writerpass")
+    with app.app_context():
+        tokens.revoke_all_tokens(db.session.get(User, demo_users["writer@example.com"]))
+    browser = app.test_client()
+    csrf = browser.get("/login", headers={"Accept": "application/json"}).get_json()
+    refreshed = browser.post(
+        "/refresh-token",
+        json={"refresh_token": user["refresh_token"]},
+        headers={"X-CSRFToken": csrf["response"]["csrf_token"]},
+    )
+    assert refreshed.status_code == 400
+    assert "REVOKED" in refreshed.get_data(as_text=True)

@@ -188,3 +188,16 @@ def test_no_token_is_stored_in_plain_text_anywhere(app, writer):
                     for i in range(0, len(part) - 16, 8):
                         assert part[i:i + 16] not in text, f"{table_name}.{column}"
     assert scanned > 20
+
+
+def test_deactivation_also_revokes_refresh_trackers(app, writer):
+    from diary.models import FsRefreshTracker
+
+    security.datastore.create_refresh_tracker(
+        writer, name="default", expires_at=security.datetime_factory() + timedelta(days=1)
+    )
+    db.session.commit()
+    security.datastore.deactivate_user(writer)
+    db.session.commit()
+    tracker = db.session.scalar(sa.select(FsRefreshTracker))
+    assert tracker.revoked_at is not None

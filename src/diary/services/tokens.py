@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_security.utils import naive_utcnow
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from diary.extensions import db
+from diary.extensions import db, security
 from diary.models import ApiToken, AuditEvent, User
 from diary.models.types import utcnow
 from diary.services.audit import AuditTag, record_event
@@ -261,11 +262,15 @@ def revoke_all_tokens(
     user_agent: str | None = None,
     commit: bool = True,
 ) -> int:
-    """Revoke every unrevoked token of ``user``; return how many were revoked.
+    """Revoke every unrevoked personal access token of ``user``, and the refresh
+    tokens of the user's Flask-Security auth tokens; return how many personal
+    access tokens were revoked.
 
     Call it from "sign out everywhere" and wherever an account is deactivated (the
     deactivation hook below does the latter by itself). One audit event records
-    how many tokens went, and why.
+    how many tokens went, and why. (Auth tokens themselves are signed, not stored,
+    and live 15 minutes; "sign out everywhere" ends them early by changing the
+    user's ``fs_uniquifier``, which they are bound to.)
 
     :param reason: why, for the audit log ("sign_out_everywhere", "deactivated" …).
     :param commit: commit now (default); False leaves it to the caller's transaction.
@@ -277,6 +282,9 @@ def revoke_all_tokens(
         .execution_options(synchronize_session="fetch")
     )
     count = result.rowcount or 0
+    for tracker in user.refresh_trackers:
+        if tracker.revoked_at is None:
+            security.datastore.revoke_refresh_tracker(tracker)
     if count:
         record_event(
             AuditTag.TOKEN_REVOKED,
@@ -293,8 +301,8 @@ def revoke_all_tokens(
 
 
 def watch_deactivations() -> None:
-    """Revoke a user's tokens whenever the account is deactivated, however that
-    happens (admin console, ``flask users deactivate``, the datastore): every flush
+    """Revoke a user's tokens (and auth-token refresh tokens) whenever the account
+    is deactivated, however that happens (admin console, ``flask users deactivate``, the datastore): every flush
     that turns ``User.active`` from true to false revokes that user's tokens in the
     same transaction. Idempotent; called once per app by the security wiring."""
     if not event.contains(Session, "before_flush", _revoke_on_deactivation):
@@ -315,6 +323,9 @@ def _revoke_on_deactivation(session: Session, _context, _instances) -> None:
             ).all()
             for token in tokens:
                 token.revoked_at = now
+            for tracker in obj.refresh_trackers:
+                if tracker.revoked_at is None:
+                    tracker.revoked_at = naive_utcnow()  # the library's naive UTC
             if tokens:
                 # Added to the flush under way: committed with the deactivation.
                 session.add(
