@@ -146,3 +146,10 @@ def test_token_requests_set_no_session_cookie(api_login, demo_users):
         response = api.get("/api/v1/me")
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers, way
+
+
+def test_answers_are_never_cached(api_login, way, demo_users):
+    api = api_login(way)
+    assert api.get("/api/v1/me").headers["Cache-Control"] == "no-store"
+    assert api.get("/api/v1/entries").headers["Cache-Control"] == "no-store"
+    assert api.get("/api/v1/entries/1").headers["Cache-Control"] == "no-store"  # 404 too

@@ -42,6 +42,13 @@ READ = (perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
 ENTRY_ID = "<int(min=1, max=2147483647):entry_id>"
 
 
+@blp.after_request
+def _no_store(response):
+    """Diary entries are private: no shared or browser cache keeps an API answer."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def _problems(*codes: int):
     """Document the error responses an endpoint can give (all problem+json)."""
 
