@@ -160,3 +160,10 @@ def test_pages_keep_their_html_errors(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_refused_scope_still_counts_against_the_limit(app, api_login, demo_users):
+    app.config["API_RATE_LIMIT_PER_TOKEN"] = "2 per minute"
+    api = api_login("pat", scopes=("entries:read",))
+    assert [api.post("/api/v1/entries", json={"content": "x"}).status_code for _ in range(2)] == [403, 403]
+    problem_of(api.get("/api/v1/me"), 429)

@@ -117,20 +117,19 @@ def authenticate() -> Caller:
 
 
 def authenticated(*, scope: str | None = None, permissions: tuple[str, ...] = ()):
-    """Decorate an API view: authenticate the caller, apply the rate limits, then
-    require ``scope`` of a personal access token and at least one of
-    ``permissions`` of the user (any way in).
+    """Decorate an API view: authenticate the caller, count the request against the
+    caller's rate limits, then require ``scope`` of a personal access token and at
+    least one of ``permissions`` of the user (any way in).
 
-    Scope and permission failures are 403. Both are checked before the view runs;
-    which entry a caller may touch is decided by the entries service in the view.
+    Scope and permission failures are 403, and count against the limits like any
+    other request. Which entry a caller may touch is decided by the entries service
+    in the view.
     """
 
     def decorator(view):
-        limited = _per_user_limit(_per_token_limit(view))
-
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            caller = authenticate()
+        @functools.wraps(view)  # the limiter keys its limits by the view's name
+        def checked(*args, **kwargs):
+            caller = current_caller()
             if scope and caller.scopes is not None and scope not in caller.scopes:
                 raise ApiProblem(
                     "insufficient-scope",
@@ -144,6 +143,13 @@ def authenticated(*, scope: str | None = None, permissions: tuple[str, ...] = ()
                 )
             if permissions and not any(caller.user.has_permission(p) for p in permissions):
                 raise Forbidden("Your account's roles do not allow this.")
+            return view(*args, **kwargs)
+
+        limited = _per_user_limit(_per_token_limit(checked))
+
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            authenticate()
             return limited(*args, **kwargs)
 
         return wrapper
