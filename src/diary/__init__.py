@@ -56,10 +56,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the diary pages."""
+    """Mount the diary pages and the JSON API."""
+    from diary import api
     from diary.web import bp as web_bp
 
     app.register_blueprint(web_bp)
+    api.init_app(app)  # the JSON API under /api/v1 (issue 5)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -261,6 +261,26 @@ class Defaults:
     MFA_RATELIMIT = "5 per 5 minutes"
 
     # --- JSON API and access tokens (issue 5) -----------------------------------
+    # Requests per minute one personal access token may make to /api/v1.
+    API_RATE_LIMIT_PER_TOKEN = "300 per minute"
+    # Requests per minute one user may make to /api/v1, all ways of signing in together.
+    API_RATE_LIMIT_PER_USER = "300 per minute"
+    # Largest request body /api/v1 reads, in bytes; larger ones get 413.
+    API_MAX_BODY_BYTES = 64 * 1024
+    # Days a new personal access token lives unless its owner picks otherwise.
+    API_TOKEN_DEFAULT_LIFETIME_DAYS = 90
+    # Most unrevoked personal access tokens one user may hold at once.
+    API_TOKENS_PER_USER_MAX = 50
+    # Flask-Security auth tokens (POST /login with include_auth_token) live 15 minutes.
+    SECURITY_TOKEN_MAX_AGE = timedelta(minutes=15)
+    # Login returns a refresh token too; POST /refresh-token swaps it for a new pair.
+    SECURITY_REFRESH_TOKEN = True
+    # The refresh token is returned in the JSON body (scripts and apps, not browsers).
+    SECURITY_REFRESH_TOKEN_COOKIE_NAME = None
+    # A refresh token family lives at most this long…
+    SECURITY_REFRESH_TOKEN_MAX_AGE = timedelta(days=30)
+    # …and dies after this long unused.
+    SECURITY_REFRESH_TOKEN_MAX_IDLE = timedelta(days=7)
 
 
 # Durations Flask-Security wants as timedelta; from the environment they are seconds.

@@ -3,6 +3,16 @@
 from diary.models.audit import AuditEvent
 from diary.models.entries import Entry
 from diary.models.lockout import AccountLockout
+from diary.models.tokens import ApiToken
 from diary.models.users import FsRefreshTracker, Role, User, WebAuthn
 
-__all__ = ["AccountLockout", "AuditEvent", "Entry", "FsRefreshTracker", "Role", "User", "WebAuthn"]
+__all__ = [
+    "AccountLockout",
+    "ApiToken",
+    "AuditEvent",
+    "Entry",
+    "FsRefreshTracker",
+    "Role",
+    "User",
+    "WebAuthn",
+]

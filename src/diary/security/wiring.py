@@ -10,14 +10,15 @@ from flask_security import SQLAlchemyUserDatastore, user_registered
 from flask_security.utils import validate_redirect_url
 
 from diary.extensions import db, security
-from diary.models import Role, User, WebAuthn
+from diary.models import FsRefreshTracker, Role, User, WebAuthn
 from diary.security import account_security, flows, mfa_events, mfa_guards
-from diary.services import accounts
+from diary.services import accounts, tokens
 
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Security to ``app`` with Diary's models and hooks."""
-    datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn)
+    # FsRefreshTracker: refresh tokens for the API's auth tokens (issue 5).
+    datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn, FsRefreshTracker)
     security.init_app(app, datastore)
     user_registered.connect(_on_user_registered, app)
     mfa_events.init_app(app)
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
     app.before_request(_drop_offsite_next)
     account_security.init_app(app)
     flows.init_app(app)
+    # Deactivating an account revokes its personal access tokens (issue 5).
+    tokens.watch_deactivations()
 
 
 def _on_user_registered(_app, user, **_extra) -> None:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import select, tuple_
@@ -43,6 +43,10 @@ class InvalidCursor(EntryError):
     """A pagination cursor that this module did not make."""
 
 
+class EntryConflict(EntryError):
+    """The entry changed after the version the actor based an edit on."""
+
+
 class Action(enum.Enum):
     """What an actor wants to do with an entry, and the permission that allows it on
     somebody else's entry."""
@@ -71,6 +75,8 @@ def clean_content(content: str | None) -> str:
     :raises EntryInvalid: if it is empty or longer than :func:`max_length`.
     """
     text = (content or "").strip()
+    if not is_storable(text):
+        raise EntryInvalid("An entry cannot contain NUL characters or unpaired surrogates.")
     if not text:
         raise EntryInvalid("Write something first: an entry cannot be empty.")
     limit = max_length()
@@ -79,6 +85,18 @@ def clean_content(content: str | None) -> str:
             f"An entry can be at most {limit} characters; this one has {len(text)}."
         )
     return text
+
+
+def is_storable(text: str) -> bool:
+    """Return whether every database can store ``text``: no NUL character (PostgreSQL
+    refuses it) and valid UTF-8 (a JSON body can carry an unpaired surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def may(actor: User, action: Action, entry: Entry) -> bool:
@@ -112,13 +130,23 @@ def create_entry(author: User, content: str | None) -> Entry:
     return entry
 
 
-def update_entry(actor: User, entry_id: int, content: str | None) -> Entry:
+def update_entry(
+    actor: User,
+    entry_id: int,
+    content: str | None,
+    expected_updated_at: datetime | None = None,
+) -> Entry:
     """Replace the content of entry ``entry_id`` and return it.
 
+    :param expected_updated_at: if given, the ``updated_at`` of the version the edit
+        is based on; the edit is refused if the entry changed since (lost update).
     :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
     :raises EntryInvalid: see :func:`clean_content`; nothing is changed.
+    :raises EntryConflict: the entry changed after ``expected_updated_at``.
     """
     entry = get_entry(actor, entry_id, Action.EDIT)
+    if expected_updated_at is not None and entry.updated_at != expected_updated_at:
+        raise EntryConflict(entry_id)
     entry.content = clean_content(content)
     entry.updated_at = utcnow()
     db.session.commit()
@@ -135,8 +163,11 @@ def delete_entry(actor: User, entry_id: int) -> None:
     db.session.commit()
 
 
-def list_own_entries(owner: User, cursor: str | None = None, limit: int | None = None) -> Page:
-    """Return one page of ``owner``'s entries, newest first.
+def list_own_entries(
+    owner: User, cursor: str | None = None, limit: int | None = None, q: str | None = None
+) -> Page:
+    """Return one page of ``owner``'s entries, newest first; with ``q``, only those
+    whose content contains ``q`` (case-insensitive).
 
     Keyset pagination: the page after ``cursor`` is found through the
     ``(user_id, created_at, id)`` index, so page 1 costs the same at 10 entries or
@@ -145,7 +176,27 @@ def list_own_entries(owner: User, cursor: str | None = None, limit: int | None =
     :raises InvalidCursor: ``cursor`` was not made by this module.
     """
     query = select(Entry).where(Entry.user_id == owner.id)
-    return _page(query, cursor, limit)
+    return _page(query, cursor, limit, q)
+
+
+def list_user_entries(
+    actor: User,
+    user_id: int,
+    cursor: str | None = None,
+    limit: int | None = None,
+    q: str | None = None,
+) -> Page:
+    """Return one page of user ``user_id``'s entries as :func:`list_own_entries` does.
+
+    Anybody may list their own; somebody else's need ``entry:read-any``. An unknown
+    ``user_id`` gives an empty page, so this is no way to probe for accounts.
+
+    :raises EntryAccessDenied: another user's entries without ``entry:read-any``.
+    :raises InvalidCursor: see :func:`list_own_entries`.
+    """
+    if user_id != actor.id and not actor.has_permission(permissions.ENTRY_READ_ANY):
+        raise EntryAccessDenied(f"user {user_id}")
+    return _page(select(Entry).where(Entry.user_id == user_id), cursor, limit, q)
 
 
 def list_all_entries(actor: User, cursor: str | None = None, limit: int | None = None) -> Page:
@@ -159,8 +210,13 @@ def list_all_entries(actor: User, cursor: str | None = None, limit: int | None =
     return _page(select(Entry).options(joinedload(Entry.author)), cursor, limit)
 
 
-def _page(query, cursor: str | None, limit: int | None) -> Page:
+def _page(query, cursor: str | None, limit: int | None, q: str | None = None) -> Page:
     limit = limit or int(current_app.config["ENTRIES_PER_PAGE"])
+    if q:
+        if not is_storable(q):
+            return Page([], None)
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(Entry.content.ilike(pattern, escape="\\"))
     if cursor:
         created_at, entry_id = decode_cursor(cursor)
         query = query.where(tuple_(Entry.created_at, Entry.id) < (created_at, entry_id))
@@ -188,6 +244,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         created_at = datetime.fromisoformat(stamp)
         if created_at.tzinfo is None:
             raise ValueError("naive")
-        return created_at, int(entry_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        return created_at.astimezone(timezone.utc), int(entry_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise InvalidCursor(cursor) from exc

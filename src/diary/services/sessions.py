@@ -16,7 +16,7 @@ from flask import current_app
 from diary.extensions import db, security
 from diary.models import User
 from diary.models.types import utcnow
-from diary.services import audit
+from diary.services import audit, tokens
 from diary.services.audit import AuditTag
 
 
@@ -63,15 +63,17 @@ def sign_out_everywhere(
     signs it and the library's auth tokens carry it. A new value makes all of them
     point at nobody. ``fs_token_uniquifier`` (if a later model has it) and refresh
     tokens are rotated and revoked too, so no credential the library issued
-    survives. Diary's own personal access tokens are revoked through
-    :func:`revoke_personal_access_tokens`.
+    survives. Diary's own personal access tokens are revoked too
+    (:func:`diary.services.tokens.revoke_all_tokens`).
     """
     datastore = security.datastore
     datastore.set_uniquifier(user)
     datastore.set_token_uniquifier(user)  # no-op on fsqla_v4, which has no column
-    if hasattr(user, "refresh_trackers"):
-        datastore.refresh_tracker_reset(user)
-    revoke_personal_access_tokens(user, actor=actor, ip=ip, user_agent=user_agent)
+    # Personal access tokens, and the refresh tokens of the library's auth tokens.
+    tokens.revoke_all_tokens(
+        user, reason="sign_out_everywhere", actor=actor, ip=ip, user_agent=user_agent,
+        commit=False,
+    )
     audit.record_event(
         AuditTag.SIGNED_OUT_EVERYWHERE,
         user=user,
@@ -82,20 +84,3 @@ def sign_out_everywhere(
     )
     db.session.commit()
 
-
-def revoke_personal_access_tokens(
-    user: User,
-    *,
-    actor: User | None = None,
-    ip: str | None = None,
-    user_agent: str | None = None,
-) -> None:
-    """HOOK POINT for the JSON API (issue 5): revoke all of ``user``'s personal
-    access tokens inside the caller's transaction (:func:`sign_out_everywhere`
-    commits once, after this).
-
-    Wire in ``tokens.revoke_all_tokens(user, reason="sign_out_everywhere",
-    actor=actor, ip=ip, user_agent=user_agent, commit=False)`` here; until then
-    Diary has no personal access tokens and there is nothing to revoke.
-    """
-    return None

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from diary.web import account, factors, filters, views  # noqa: E402,F401  (routes register on import)
+from diary.web import account, factors, filters, tokens, views  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,175 @@
+"""The JSON API under ``/api/v1``: JSON in, JSON out, problem+json errors only.
+
+Built on flask-smorest (marshmallow-code). It was chosen over the alternatives
+because it is a set of Blueprints and an ``Api`` object that plug into an
+existing Flask app (APIFlask wants to *be* the app class), it validates query
+strings and bodies with marshmallow and writes the OpenAPI 3 document from the
+same schemas and decorators, so the contract cannot drift from the code, and it
+is maintained alongside marshmallow, webargs and apispec and supports Flask 3.1.
+Its app-wide error handler and CDN-loading doc pages are switched off here: the
+API's own handlers (:mod:`diary.api.errors`) answer in problem+json inside the
+API only, and the docs page is Diary's, with Swagger UI served from /static.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_smorest import Api
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from diary.api import errors
+from diary.api.errors import PROBLEM_JSON
+from diary.api.schemas import ProblemSchema
+
+PREFIX = "/api/v1"
+
+
+class DiaryApi(Api):
+    """flask-smorest's Api with Diary's error format.
+
+    - Error responses in the document are ``application/problem+json`` with
+      :class:`ProblemSchema`, as the handlers send them.
+    - No app-wide HTTPException handler: the pages keep their HTML errors.
+    """
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        # The API blueprints register their own handlers (errors.register).
+        return None
+
+    def _register_responses(self):
+        import http
+
+        from flask_smorest.utils import prepare_response
+
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            else:
+                prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+SPEC_KWARGS = {
+    "title": "Diary API",
+    "version": "1",
+    "openapi_version": "3.0.3",
+    "info": {
+        "description": (
+            "Read and write your diary from scripts and apps. Authenticate with a "
+            "personal access token (Authorization: Bearer diary_pat_…), a "
+            "Flask-Security auth token (Authentication-Token) or the browser session "
+            "(plus X-CSRFToken on unsafe methods). Every error is "
+            "application/problem+json (RFC 9457). See docs/api.md."
+        )
+    },
+    "servers": [{"url": "/"}],
+    "security": [{"personalAccessToken": []}, {"authToken": []}, {"session": []}],
+}
+
+SECURITY_SCHEMES = {
+    "personalAccessToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal access token (diary_pat_…) made at /account/tokens; "
+        "scopes entries:read and entries:write.",
+    },
+    "authToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authentication-Token",
+        "description": "From POST /login with include_auth_token; valid 15 minutes.",
+    },
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "The browser session; unsafe methods also need X-CSRFToken.",
+    },
+}
+
+
+def init_app(app: Flask) -> None:
+    """Mount the API on ``app``: its blueprints, its OpenAPI document and its errors.
+
+    One ``Api`` per app (flask-smorest keeps the app and the spec on it).
+    """
+    from diary.api import docs, views
+    from diary.extensions import csrf
+
+    api = DiaryApi(app, spec_kwargs=dict(SPEC_KWARGS))
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    api.register_blueprint(views.blp)
+    _document_entry_max_length(api, int(app.config["ENTRY_MAX_LENGTH"]))
+    app.register_blueprint(docs.bp)
+    for bp in (views.blp, docs.bp):
+        # CSRF is checked by diary.api.auth once it knows the session is in use.
+        csrf.exempt(bp)
+    app.extensions["diary_api"] = api
+    # First of all before-request functions: Flask-Security's token loader reads a
+    # JSON body as soon as anything asks for current_user (Flask-Principal does, in
+    # its own before-request function), and the limit must be in place by then.
+    app.before_request_funcs.setdefault(None, []).insert(0, _limit_body_size)
+    app.before_request(_unrouted_api_request)
+
+
+def _document_entry_max_length(api: DiaryApi, max_length: int) -> None:
+    """Write the ENTRY_MAX_LENGTH setting into the document as ``maxLength``.
+
+    The marshmallow schemas are classes fixed at import; this app's limit is a
+    setting, enforced by the entries service (422 on the ``content`` field).
+    """
+    for name in ("EntryIn", "EntryPatch"):
+        api.spec.components.schemas[name]["properties"]["content"]["maxLength"] = max_length
+
+
+def _in_api() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+def _limit_body_size():
+    """Refuse API request bodies over API_MAX_BODY_BYTES before anything reads them.
+
+    A body with a Content-Length over the limit is refused at once, a streamed
+    (chunked) body once it has been read up to the limit.
+    """
+    if not _in_api():
+        return None
+    limit = int(current_app.config["API_MAX_BODY_BYTES"])
+    request.max_content_length = limit
+    too_large = request.content_length is not None and request.content_length > limit
+    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+        # Werkzeug stops reading a streamed body at the limit without saying so;
+        # read it now (at most ``limit`` bytes, cached for the view) and refuse it
+        # if it reached the limit, rather than let a view see a truncated body.
+        request.get_data(cache=True)
+        too_large = bool(getattr(request.stream, "is_exhausted", False))
+    if too_large:
+        error = RequestEntityTooLarge(f"Request bodies can be at most {limit} bytes.")
+        if request.blueprint is None:
+            return errors.handle_http_error(error)
+        raise error
+    return None
+
+
+def _unrouted_api_request():
+    """Answer 404 and 405 for paths under /api/v1 in problem+json.
+
+    No blueprint has matched such a request, so the blueprints' error handlers
+    would never see it and the app's HTML error page would answer. Flask raises the
+    routing error only after the before-request functions have run, so here it can
+    still be answered in the API's format.
+    """
+    error = request.routing_exception
+    if error is None or not _in_api():
+        return None
+    if getattr(error, "code", 500) < 400:  # a redirect (trailing slash): let it be
+        return None
+    return errors.handle_http_error(error)

@@ -1,0 +1,196 @@
+"""Every failure under ``/api/v1`` as ``application/problem+json`` (RFC 9457).
+
+Each kind of failure has a stable ``type`` (a URI reference, relative to the
+site: ``/api/v1/problems/<slug>``; docs/api.md lists them), a ``title`` that does
+not change from one occurrence to the next, the HTTP ``status`` and a ``detail``
+for this occurrence. Validation failures add ``errors``: the failing fields with
+their messages. A 500 never says more than that something went wrong.
+
+The diary pages keep their HTML error pages (:mod:`diary.errors`); these handlers
+are registered on the API blueprints only, per status code, so that they win over
+the app's own handlers for requests inside the API.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, json, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "/api/v1/problems/"
+
+# status -> (slug, title) for failures that have no more specific kind.
+BY_STATUS: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "The request could not be understood"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("body-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "The request has invalid fields"),
+    429: ("rate-limited", "Too many requests"),
+    500: ("server-error", "Something went wrong on our side"),
+}
+
+# Kinds of failure more specific than their status.
+KINDS: dict[str, tuple[int, str]] = {
+    "unauthenticated": (401, "Authentication required"),
+    "invalid-token": (401, "The access token is not valid"),
+    "csrf-failed": (403, "The CSRF token is missing or wrong"),
+    "account-locked": (403, "The account is temporarily locked"),
+    "insufficient-scope": (403, "The access token lacks the scope needed"),
+    "invalid-cursor": (400, "The pagination cursor is not valid"),
+}
+
+
+class ApiProblem(HTTPException):
+    """An API failure of a specific kind (see :data:`KINDS`), raised by views and the
+    auth layer and rendered by :func:`handle_http_error`."""
+
+    def __init__(
+        self,
+        kind: str,
+        detail: str | None = None,
+        *,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        code, title = KINDS[kind]
+        super().__init__(description=detail or title)
+        self.code = code
+        self.kind = kind
+        self.title = title
+        self.errors = errors
+        self.extra_headers = headers or {}
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    title: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Return a problem+json response."""
+    slug, default_title = BY_STATUS.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + (kind or slug),
+        "title": title or default_title,
+        "status": status,
+        "detail": detail or title or default_title,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(
+        json.dumps(body), status=status, mimetype=PROBLEM_JSON
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    # An error is about this request only: never cache it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    """Render any HTTP error raised inside the API as problem+json."""
+    if isinstance(error, ApiProblem):
+        return problem(
+            error.code,
+            error.description,
+            kind=error.kind,
+            title=error.title,
+            errors=error.errors,
+            headers=error.extra_headers,
+        )
+    if isinstance(error, CSRFError):
+        code, title = KINDS["csrf-failed"]
+        return problem(
+            code,
+            "Requests signed in by the session cookie must send the CSRF token in "
+            "the X-CSRFToken header.",
+            kind="csrf-failed",
+            title=title,
+        )
+    code = error.code or 500
+    if code >= 500:
+        return _server_error()
+    headers: dict[str, str] = {}
+    errors = None
+    detail = _own_description(error)
+    if code == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if code == 429:
+        headers["Retry-After"] = str(_retry_after())
+        detail = "Too many requests; try again after Retry-After seconds."
+    if code in (400, 422):
+        # flask-smorest (webargs) puts the failing fields in error.data["messages"]:
+        # {"json": {"content": ["..."]}, "query": {"limit": ["..."]}}; a body that
+        # is not JSON at all is {"json": ["Invalid JSON body."]} with 400.
+        errors = _field_errors(error)
+    if code == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="diary"'
+    return problem(code, detail, errors=errors, headers=headers)
+
+
+def _server_error() -> Response:
+    # The original exception, if any, was logged by Flask; never show it.
+    return problem(500, "The error has been logged. Please try again in a moment.")
+
+
+def register(bp: Blueprint) -> None:
+    """Answer every HTTP error status inside ``bp`` with problem+json.
+
+    Registered per status code, not for HTTPException at large: Flask looks for a
+    handler by code first, so an app-level handler for, say, 500 or CSRFError
+    (400) would otherwise win over a blueprint's HTTPException handler.
+    """
+    for code in default_exceptions:
+        if code >= 400:
+            bp.register_error_handler(code, handle_http_error)
+    bp.register_error_handler(ApiProblem, handle_http_error)
+    bp.register_error_handler(CSRFError, handle_http_error)
+
+
+def _field_errors(error: HTTPException) -> dict[str, Any] | None:
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if not isinstance(messages, dict):
+        return None
+    # Flatten webargs' {location: {field: [...]}} into {field: [...]}; the location
+    # is implied by the field (query parameters and body fields do not share names).
+    flat: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat or None
+
+
+def _own_description(error: HTTPException) -> str | None:
+    # Werkzeug's stock descriptions are generic; keep only those set on purpose.
+    default = type(error).description
+    return error.description if error.description != default else None
+
+
+def _retry_after() -> int:
+    """Seconds until the breached rate limit lets requests through again."""
+    from diary.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    # reset_at is a whole second; never promise more than the limit's own window.
+    window = current.limit.get_expiry()
+    return max(1, min(window, math.ceil(current.reset_at - time.time())))

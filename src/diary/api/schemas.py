@@ -1,0 +1,129 @@
+"""What goes in and out of ``/api/v1``: marshmallow schemas. flask-smorest validates
+requests against them and writes them into the OpenAPI document."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+# The most entries one page may hold: part of the API contract, so a constant.
+PAGE_SIZE_MAX = 100
+Q_MAX_LENGTH = 200
+# An entry's text: at least one character that is not whitespace, and no NUL (the
+# rules of diary.services.entries.clean_content, stated in the contract). The
+# whitespace class is spelled out, not \s, because Python's and JavaScript's \s
+# differ; this one is the union of both, so no engine reads the rule differently.
+# The maximum length is a setting: diary.api.init_app writes it into the document.
+_WHITESPACE = (
+    r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+CONTENT_PATTERN = rf"^[^\u0000]*[^{_WHITESPACE}\u0000][^\u0000]*$"
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem: the body of every error response."""
+
+    type = fields.String(
+        required=True,
+        metadata={"description": "Stable URI reference naming the kind of problem."},
+    )
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "Failing fields and their messages (400/422 only)."},
+    )
+
+
+class MeSchema(Schema):
+    """The authenticated user and how they signed in."""
+
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    username = fields.String(allow_none=True, required=True)
+    roles = fields.List(fields.String(), required=True)
+    permissions = fields.List(fields.String(), required=True)
+    auth_method = fields.String(
+        required=True,
+        validate=validate.OneOf(["session", "auth-token", "personal-access-token"]),
+    )
+    scopes = fields.List(
+        fields.String(),
+        allow_none=True,
+        required=True,
+        metadata={"description": "The personal access token's scopes; null otherwise."},
+    )
+
+
+class EntrySchema(Schema):
+    """One diary entry."""
+
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True, metadata={"description": "The author."})
+    content = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class EntryInSchema(Schema):
+    """The body of POST /entries and PATCH /entries/<id>."""
+
+    content = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            CONTENT_PATTERN,
+            error="Write something first: an entry cannot be blank or contain NUL characters.",
+        ),
+        metadata={"description": "The entry's text, at most ENTRY_MAX_LENGTH characters "
+                  "(maxLength below) once surrounding whitespace is stripped."},
+    )
+
+
+class EntryPatchSchema(EntryInSchema):
+    """The body of PATCH /entries/<id>."""
+
+    expected_updated_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "The updated_at you read; if the entry changed since, the "
+            "answer is 409 and nothing is changed."
+        },
+    )
+
+
+class EntryListArgsSchema(Schema):
+    """Query parameters of GET /entries."""
+
+    limit = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=PAGE_SIZE_MAX),
+        metadata={"description": f"Entries per page, 1 to {PAGE_SIZE_MAX}."},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The next_cursor of the previous page."},
+    )
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=Q_MAX_LENGTH),
+        metadata={"description": "Only entries whose text contains this (case-insensitive)."},
+    )
+    user = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=2147483647),
+        metadata={"description": "List this user's entries (needs entry:read-any for others)."},
+    )
+
+
+class EntryPageSchema(Schema):
+    """One page of entries, newest first."""
+
+    items = fields.List(fields.Nested(EntrySchema), required=True)
+    next_cursor = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Pass as ?cursor= for the next page; null on the last page."},
+    )

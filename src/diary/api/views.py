@@ -1,0 +1,216 @@
+"""The API's endpoints: parse (flask-smorest does, from the schemas), call one
+service, render. Who may touch which entry is decided by
+:mod:`diary.services.entries`, exactly as for the pages."""
+
+from __future__ import annotations
+
+import http
+
+from flask_smorest import Blueprint
+from werkzeug.exceptions import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    UnprocessableEntity,
+)
+
+from diary import permissions as perm
+from diary.api import errors
+from diary.api.auth import authenticated, current_caller
+from diary.api.errors import ApiProblem
+from diary.api.schemas import (
+    EntryInSchema,
+    EntryListArgsSchema,
+    EntryPageSchema,
+    EntryPatchSchema,
+    EntrySchema,
+    MeSchema,
+)
+from diary.services import entries
+from diary.services.tokens import Scope
+
+blp = Blueprint(
+    "api_v1",
+    __name__,
+    url_prefix="/api/v1",
+    description="Your diary entries and your account.",
+)
+errors.register(blp)
+
+READ = (perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
+# Entry ids are 32-bit integers in every database; larger ones cannot exist.
+ENTRY_ID = "<int(min=1, max=2147483647):entry_id>"
+
+
+@blp.after_request
+def _no_store(response):
+    """Diary entries are private: no shared or browser cache keeps an API answer."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _problems(*codes: int):
+    """Document the error responses an endpoint can give (all problem+json)."""
+
+    def decorator(view):
+        for code in codes:
+            view = blp.alt_response(code, response=http.HTTPStatus(code).name)(view)
+        return view
+
+    return decorator
+
+
+COMMON = (401, 403, 413, 429)
+
+
+@blp.route("/me")
+@authenticated()
+@blp.response(200, MeSchema)
+@_problems(*COMMON)
+def me():
+    """The signed-in user, their permissions and how they signed in."""
+    caller = current_caller()
+    user = caller.user
+    permissions = sorted({p for role in user.roles for p in role.get_permissions()})
+    return {
+        "id": user.id,
+        "email": user.email,
+        "username": user.username,
+        "roles": sorted(role.name for role in user.roles),
+        "permissions": permissions,
+        "auth_method": caller.method,
+        "scopes": sorted(caller.scopes) if caller.scopes is not None else None,
+    }
+
+
+@blp.route("/entries")
+@authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
+@blp.arguments(EntryListArgsSchema, location="query")
+@blp.response(200, EntryPageSchema)
+@_problems(*COMMON, 400)
+def list_entries(args):
+    """Your entries, newest first, a page at a time.
+
+    Pass the page's `next_cursor` as `cursor` to get the next page. `q`
+    keeps entries containing that text. `user` lists another user's entries and
+    needs the `entry:read-any` permission.
+    """
+    caller = current_caller()
+    try:
+        if args["user"] is None:
+            page = entries.list_own_entries(
+                caller.user, args["cursor"], args["limit"], q=args["q"]
+            )
+        else:
+            page = entries.list_user_entries(
+                caller.user, args["user"], args["cursor"], args["limit"], q=args["q"]
+            )
+    except entries.InvalidCursor:
+        raise ApiProblem(
+            "invalid-cursor",
+            "Pass a next_cursor from a previous page, unchanged.",
+            errors={"cursor": ["Not a cursor from a previous page."]},
+        ) from None
+    except entries.EntryAccessDenied:
+        raise Forbidden("Listing another user's entries needs entry:read-any.") from None
+    return {"items": page.entries, "next_cursor": page.next_cursor}
+
+
+@blp.route("/entries", methods=["POST"])
+@authenticated(scope=Scope.ENTRIES_WRITE, permissions=(perm.ENTRY_CREATE,))
+@blp.arguments(EntryInSchema)
+@blp.response(201, EntrySchema)
+@_problems(*COMMON)
+def create_entry(data):
+    """Write a new entry."""
+    _check_length(data["content"])
+    try:
+        entry = entries.create_entry(current_caller().user, data["content"])
+    except entries.EntryInvalid as exc:
+        raise _invalid(exc) from None
+    return entry, 201, {"Location": f"/api/v1/entries/{entry.id}"}
+
+
+@blp.route(f"/entries/{ENTRY_ID}")
+@authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
+@blp.response(200, EntrySchema)
+@_problems(*COMMON, 404)
+def get_entry(entry_id: int):
+    """One entry: your own, or anybody's with `entry:read-any`."""
+    return _fetch(lambda: entries.get_entry(current_caller().user, entry_id))
+
+
+@blp.route(f"/entries/{ENTRY_ID}", methods=["PATCH"])
+@authenticated(scope=Scope.ENTRIES_WRITE, permissions=READ)
+@blp.arguments(EntryPatchSchema)
+@blp.response(200, EntrySchema)
+@_problems(*COMMON, 404, 409)
+def update_entry(data, entry_id: int):
+    """Change an entry's text: your own, or anybody's with `entry:edit-any`.
+
+    Send `expected_updated_at` (the `updated_at` you read) to be told 409
+    instead of overwriting a change made since.
+    """
+    _check_length(data["content"])
+    return _fetch(
+        lambda: entries.update_entry(
+            current_caller().user,
+            entry_id,
+            data["content"],
+            expected_updated_at=data.get("expected_updated_at"),
+        )
+    )
+
+
+@blp.route(f"/entries/{ENTRY_ID}", methods=["DELETE"])
+@authenticated(scope=Scope.ENTRIES_WRITE, permissions=READ)
+@blp.response(204)
+@_problems(*COMMON, 404)
+def delete_entry(entry_id: int):
+    """Delete an entry: your own, or anybody's with `entry:delete-any`."""
+    _fetch(lambda: entries.delete_entry(current_caller().user, entry_id))
+    return None
+
+
+def _fetch(call):
+    """Run one entries-service call, turning its refusals into HTTP errors.
+
+    Another user's entry is 403, not 404: the ids are sequential, so hiding which
+    exist would protect nothing, and an honest 403 tells a client its token works
+    but this entry is not its to touch.
+    """
+    try:
+        return call()
+    except entries.EntryNotFound:
+        raise NotFound("No entry has that id.") from None
+    except entries.EntryAccessDenied:
+        raise Forbidden("This entry is not yours, and your roles do not allow this.") from None
+    except entries.EntryConflict:
+        raise Conflict(
+            "The entry changed after expected_updated_at; read it again and retry."
+        ) from None
+    except entries.EntryInvalid as exc:
+        raise _invalid(exc) from None
+
+
+def _check_length(content: str) -> None:
+    """Hold ``content`` to the document's maxLength (ENTRY_MAX_LENGTH) as sent.
+
+    The entries service counts after stripping surrounding whitespace; the API's
+    contract counts what the client sent, so that the two never disagree about a
+    request (a client's validator knows nothing about stripping).
+    """
+    limit = entries.max_length()
+    if len(content) > limit:
+        raise _invalid(
+            entries.EntryInvalid(
+                f"An entry can be at most {limit} characters; this one has {len(content)}."
+            )
+        )
+
+
+def _invalid(exc: entries.EntryInvalid) -> UnprocessableEntity:
+    # The same shape as a schema validation failure: the failing field and why.
+    error = UnprocessableEntity(str(exc))
+    error.data = {"messages": {"json": {"content": [str(exc)]}}}
+    return error

@@ -1,0 +1,85 @@
+"""The OpenAPI document and the docs page: served locally, no inline code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import diary
+
+STATIC = Path(diary.__file__).parent / "static"
+
+
+def test_openapi_document_describes_the_api(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.")
+    assert spec["info"]["title"] == "Diary API"
+    assert set(spec["paths"]) == {"/api/v1/me", "/api/v1/entries", "/api/v1/entries/{entry_id}"}
+    assert set(spec["components"]["securitySchemes"]) == {"personalAccessToken", "authToken", "session"}
+    assert spec["components"]["securitySchemes"]["personalAccessToken"]["scheme"] == "bearer"
+    # Errors are documented as problem+json.
+    post = spec["paths"]["/api/v1/entries"]["post"]
+    assert "application/problem+json" in str(spec["components"]["responses"]["UNPROCESSABLE_ENTITY"])
+    assert {"201", "401", "403", "413", "422", "429"} <= set(post["responses"])
+    limit = next(p for p in spec["paths"]["/api/v1/entries"]["get"]["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 100
+
+
+def test_document_carries_this_apps_entry_max_length(app, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["components"]["schemas"]["EntryIn"]["properties"]["content"]["maxLength"] == 280
+
+
+def test_docs_page_uses_only_local_assets_and_no_inline_code(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources, "the page loads its assets"
+    for url in sources:
+        assert url.startswith("/"), url  # this site only, no CDN
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in sources
+    assert "/static/js/api-docs.js" in sources
+    # No inline script or style: they would need 'unsafe-inline' in the CSP.
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
+    assert "<style" not in html and "style=" not in html
+    assert 'data-spec-url="/api/v1/openapi.json"' in html
+    for url in sources:
+        if url.startswith("/static/"):
+            assert client.get(url).status_code == 200, url
+
+
+def test_vendored_swagger_ui_keeps_its_license():
+    vendor = STATIC / "vendor" / "swagger-ui"
+    assert "Apache License" in (vendor / "LICENSE").read_text()
+    assert "swagger-ui-dist 5." in (vendor / "VERSION").read_text()
+
+
+def test_the_python_example_in_docs_api_md_works(app, demo_users, monkeypatch, capsys):
+    """Run docs/api.md's Python example against the app on a real port."""
+    import sys
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.api.conftest import make_pat
+
+    text = (Path(diary.__file__).parents[2] / "docs" / "api.md").read_text()
+    example = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    assert len(example.strip().splitlines()) <= 25
+    secret, _ = make_pat(app, "writer@example.com")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("DIARY_URL", f"http://127.0.0.1:{server.port}")
+        monkeypatch.setenv("DIARY_TOKEN", secret)
+        monkeypatch.setattr(sys, "argv", ["diary-post", "Written", "from", "docs"])
+        exec(compile(example, "docs/api.md", "exec"), {"__name__": "__main__"})
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    assert "Written from docs" in capsys.readouterr().out

@@ -1,0 +1,77 @@
+"""What the JSON API added to the entries service: the q filter, listing one
+user's entries, the lost-update check, and text every database can store.
+(Named apart from test_entries.py, which holds the service's core tests.)"""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+import pytest
+
+from diary.extensions import db
+from diary.models import User
+from diary.services import entries
+
+
+@pytest.fixture
+def users(app, demo_users):
+    with app.app_context():
+        yield {email: db.session.get(User, uid) for email, uid in demo_users.items()}
+
+
+def test_q_matches_case_insensitively_and_treats_wildcards_literally(users):
+    writer = users["writer@example.com"]
+    for text in ("50% off bread", "5000 steps", "snake_case", "back\\slash", "BREAD"):
+        entries.create_entry(writer, text)
+    assert {e.content for e in entries.list_own_entries(writer, q="bread").entries} == {
+        "50% off bread", "BREAD"}
+    assert [e.content for e in entries.list_own_entries(writer, q="0%").entries] == ["50% off bread"]
+    assert [e.content for e in entries.list_own_entries(writer, q="_").entries] == ["snake_case"]
+    assert [e.content for e in entries.list_own_entries(writer, q="\\").entries] == ["back\\slash"]
+    assert entries.list_own_entries(writer, q="nul\x00").entries == []
+
+
+def test_q_pages_with_cursors(users):
+    writer = users["writer@example.com"]
+    made = [entries.create_entry(writer, f"walk {i}").id for i in range(3)]
+    entries.create_entry(writer, "rest")
+    first = entries.list_own_entries(writer, limit=2, q="walk")
+    second = entries.list_own_entries(writer, cursor=first.next_cursor, limit=2, q="walk")
+    assert [e.id for e in first.entries + second.entries] == made[::-1]
+    assert second.next_cursor is None
+
+
+def test_list_user_entries_needs_read_any_for_others(users, mfa_policy_off):
+    writer, other, admin = (users[e] for e in ("writer@example.com", "test@me.com", "admin@example.com"))
+    theirs = entries.create_entry(other, "theirs")
+    assert entries.list_user_entries(writer, writer.id).entries == []
+    with pytest.raises(entries.EntryAccessDenied):
+        entries.list_user_entries(writer, other.id)
+    assert [e.id for e in entries.list_user_entries(admin, other.id).entries] == [theirs.id]
+    assert entries.list_user_entries(admin, 999999).entries == []
+
+
+def test_update_refuses_a_stale_expected_updated_at(users):
+    writer = users["writer@example.com"]
+    entry = entries.create_entry(writer, "v1")
+    seen = entry.updated_at
+    entries.update_entry(writer, entry.id, "v2", expected_updated_at=seen)
+    with pytest.raises(entries.EntryConflict):
+        entries.update_entry(writer, entry.id, "v3", expected_updated_at=seen)
+    with pytest.raises(entries.EntryConflict):
+        entries.update_entry(writer, entry.id, "v3", expected_updated_at=seen - timedelta(days=1))
+    assert db.session.get(type(entry), entry.id).content == "v2"
+    entries.update_entry(writer, entry.id, "v4")  # no expectation: last write wins
+
+
+@pytest.mark.parametrize("text", ["nul \x00 inside", "lone \ud800 surrogate"])
+def test_text_no_database_can_store_is_refused(users, text):
+    with pytest.raises(entries.EntryInvalid):
+        entries.create_entry(users["writer@example.com"], text)
+
+
+def test_cursor_with_an_impossible_time_is_invalid_not_a_crash():
+    raw = "0001-01-01T00:00:00+23:59|1".encode()
+    with pytest.raises(entries.InvalidCursor):
+        entries.decode_cursor(base64.urlsafe_b64encode(raw).decode())
