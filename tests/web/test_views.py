@@ -228,3 +228,16 @@ def test_unknown_page_is_styled_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Nothing here" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("listing", ["/", "/all"])
+def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, app, listing):
+    auth.login("alice@example.com", "alice-password") if listing == "/" else auth.login(
+        "admin@example.com", "adminpass")
+    html = client.get(listing).get_data(as_text=True)
+    form = re.search(r'<form action="(/delete_entry/\d+)" method="post"[^>]*>\s*'
+                     r'<input type="hidden" name="csrf_token" value="([^"]+)">', html)
+    assert form, "no delete button"
+    response = client.post(form.group(1), data={"csrf_token": form.group(2)})
+    assert response.status_code == 302
+    assert count_entries(app) == 0
