@@ -241,3 +241,23 @@ def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, a
     response = client.post(form.group(1), data={"csrf_token": form.group(2)})
     assert response.status_code == 302
     assert count_entries(app) == 0
+
+
+def test_everyones_entries_pages_back_to_the_newest(client, auth, demo_users, app):
+    from datetime import datetime, timedelta, timezone
+
+    with app.app_context():
+        start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        db.session.add_all(
+            Entry(user_id=demo_users["writer@example.com"], content=f"shared {i:02d}",
+                  created_at=start + timedelta(hours=i), updated_at=start + timedelta(hours=i))
+            for i in range(25)
+        )
+        db.session.commit()
+    auth.login("admin@example.com", "adminpass")
+    first = client.get("/all").get_data(as_text=True)
+    assert "shared 24" in first and "shared 04" not in first and ">Newest<" not in first
+    older = re.search(r'href="(/all\?before=[^"]+)" rel="next"', first).group(1)
+    second = client.get(older.replace("&amp;", "&")).get_data(as_text=True)
+    assert "shared 04" in second and "shared 05" not in second
+    assert 'href="/all">Newest</a>' in second
