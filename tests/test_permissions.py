@@ -39,3 +39,14 @@ def test_views_name_permissions_only_through_this_module():
                  if p.name != "permissions.py" and "migrations" not in p.parts
                  and literal.search(p.read_text())]
     assert offenders == []
+
+
+def test_templates_name_permissions_through_perm():
+    literal = re.compile(r"""["'](entry|user):[a-z-]+["']""")
+    offenders = [str(p.relative_to(SRC)) for p in (SRC / "templates").rglob("*.html")
+                 if literal.search(p.read_text())]
+    assert offenders == []
+
+
+def test_templates_see_the_permissions_module(app):
+    assert app.jinja_env.globals["perm"] is permissions

@@ -261,3 +261,15 @@ def test_everyones_entries_pages_back_to_the_newest(client, auth, demo_users, ap
     second = client.get(older.replace("&amp;", "&")).get_data(as_text=True)
     assert "shared 04" in second and "shared 05" not in second
     assert 'href="/all">Newest</a>' in second
+
+
+def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, auth, writers, app,
+                                                                     runner):
+    runner.invoke(args=["roles", "add_permissions", "Writer", "entry:read-any"])
+    auth.login("bob@example.com", "bob-password")
+    bobs = entry_id_from(post_entry(client, "Bob's own"))
+    html = client.get("/all").get_data(as_text=True)
+    assert "Alice&#39;s secret" in html and "Bob&#39;s own" in html
+    assert f'href="/edit_entry/{bobs}"' in html and f'action="/delete_entry/{bobs}"' in html
+    assert f'href="/edit_entry/{writers}"' not in html
+    assert f'action="/delete_entry/{writers}"' not in html

@@ -137,4 +137,7 @@ def all_entries():
         page = entries.list_all_entries(current_user, request.args.get("before"))
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
-    return render_template("web/all_entries.html", page=page)
+    # The list shows Edit/Delete by the one ownership rule, entries.may().
+    return render_template(
+        "web/all_entries.html", page=page, may=entries.may, Action=entries.Action
+    )
