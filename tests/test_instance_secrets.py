@@ -4,6 +4,7 @@ and kept in the instance folder."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import stat
@@ -61,7 +62,8 @@ def test_an_incomplete_file_is_completed_keeping_what_it_had(tmp_path):
 
 
 def test_processes_starting_together_agree_on_one_secret(tmp_path):
-    with ProcessPoolExecutor(4) as pool:
+    # "spawn": fresh interpreters, safe beside the threads other tests leave running.
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(instance_secrets.load_or_create, [str(tmp_path)] * 8))
     assert all(result == results[0] for result in results)
 
