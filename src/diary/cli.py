@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from diary.services import accounts
 
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data() -> None:
     """Create the roles and the tutorial's demo accounts (idempotent).
 

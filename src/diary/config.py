@@ -28,8 +28,9 @@ class Defaults:
     HTTPS = False
     # The site's public address: links in mails, WebAuthn relying party and origin.
     BASE_URL = "http://localhost:5000"
-    # Extra SQLAlchemy engine options; pre-ping drops connections the server closed.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Extra SQLAlchemy engine options. No pre-ping (a round trip on every request):
+    # a connection the server dropped fails one request and the pool is replaced.
+    SQLALCHEMY_ENGINE_OPTIONS = {}
 
     # --- Diary entries -----------------------------------------------------------
     # Longest diary entry accepted, in characters.

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture then skips, or fails where browsers are required
+    expect = None
+
 from tests.e2e.conftest import log_in
 
 
@@ -10,3 +17,76 @@ def test_test_user_logs_in_and_sees_greeting(page, demo_users):
     assert "/login" in page.url  # anonymous visitors are sent to log in
     log_in(page, "test@me.com", "password")
     assert page.get_by_role("heading", name="Hello, Test User").is_visible()
+
+
+def writers_entry(app, make_user, content="Alice's private thoughts"):
+    """Alice (a writer) has written one entry; return its id. Bob is another writer."""
+    from diary.extensions import db
+    from diary.models import User
+    from diary.services import entries
+
+    alice = make_user("alice@example.com", "alice-password")
+    make_user("bob@example.com", "bob-password")
+    with app.app_context():
+        return entries.create_entry(db.session.get(User, alice), content).id
+
+
+def test_register_write_an_entry_and_open_it(page):
+    # With SECURITY_CONFIRMABLE on, registering ends on a "check your mail" page
+    # instead: the journey must then follow the link from the mail outbox.
+    page.goto("/")
+    page.get_by_role("link", name="Register").click()
+    page.get_by_label("Email Address").fill("newcomer@example.org")
+    page.get_by_label("Password", exact=True).fill("a long and happy passphrase")
+    page.get_by_label("Retype Password").fill("a long and happy passphrase")
+    page.get_by_role("button", name="Register").click()
+
+    expect(page.get_by_role("heading", name="Hello, newcomer@example.org")).to_be_visible()
+    expect(page.get_by_test_id("current-user")).to_contain_text("Writer")
+    page.get_by_label("What happened today?").fill("Registered, and wrote my first entry.")
+    page.get_by_role("button", name="Save entry").click()
+    expect(page.get_by_text("Entry saved.")).to_be_visible()
+
+    page.get_by_role("link", name="My diary", exact=True).click()
+    entry = page.locator("article.entry", has_text="Registered, and wrote my first entry.")
+    entry.get_by_role("link", name="Open").click()
+    expect(page).to_have_url(re.compile(r"/entry/\d+$"))
+    expect(page.locator(".entry-content")).to_have_text("Registered, and wrote my first entry.")
+    expect(page.locator("time")).to_have_text("just now")
+
+
+def test_writer_opening_another_writers_entry_sees_the_403_page(page, app, make_user):
+    entry_id = writers_entry(app, make_user)
+    log_in(page, "bob@example.com", "bob-password")
+    response = page.goto(f"/entry/{entry_id}")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="This page is not yours to see")).to_be_visible()
+    assert "Alice's private thoughts" not in page.content()
+    page.get_by_role("link", name="Go to my diary").click()
+    expect(page.get_by_role("heading", name="Hello, bob@example.com")).to_be_visible()
+
+
+def test_admin_edits_then_deletes_a_writers_entry(page, app, make_user, demo_users):
+    writers_entry(app, make_user, "Needs a moderator's touch")
+    log_in(page, "admin@example.com", "adminpass")
+
+    page.get_by_role("link", name="Everyone's entries").click()
+    entry = page.locator("article.entry", has_text="Needs a moderator's touch")
+    expect(entry.get_by_text("alice@example.com")).to_be_visible()
+    entry.get_by_role("link", name="Edit").click()
+    expect(page.get_by_text("Written by alice@example.com")).to_be_visible()
+    page.get_by_label("What happened today?").fill("Moderated by the admin.")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Entry updated.")).to_be_visible()
+    expect(page.locator(".entry-content")).to_have_text("Moderated by the admin.")
+
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("Entry deleted.")).to_be_visible()
+    page.get_by_role("link", name="Everyone's entries").click()
+    expect(page.get_by_text("Nobody has written anything yet.")).to_be_visible()
+
+    from diary.extensions import db
+    from diary.models import Entry
+
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Entry)) == 0

@@ -230,3 +230,48 @@ def test_unknown_page_is_styled_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Nothing here" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("listing", ["/", "/all"])
+def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, app, listing):
+    auth.login("alice@example.com", "alice-password") if listing == "/" else auth.login(
+        "admin@example.com", "adminpass")
+    html = client.get(listing).get_data(as_text=True)
+    form = re.search(r'<form action="(/delete_entry/\d+)" method="post"[^>]*>\s*'
+                     r'<input type="hidden" name="csrf_token" value="([^"]+)">', html)
+    assert form, "no delete button"
+    response = client.post(form.group(1), data={"csrf_token": form.group(2)})
+    assert response.status_code == 302
+    assert count_entries(app) == 0
+
+
+def test_everyones_entries_pages_back_to_the_newest(client, auth, demo_users, app):
+    from datetime import datetime, timedelta, timezone
+
+    with app.app_context():
+        start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        db.session.add_all(
+            Entry(user_id=demo_users["writer@example.com"], content=f"shared {i:02d}",
+                  created_at=start + timedelta(hours=i), updated_at=start + timedelta(hours=i))
+            for i in range(25)
+        )
+        db.session.commit()
+    auth.login("admin@example.com", "adminpass")
+    first = client.get("/all").get_data(as_text=True)
+    assert "shared 24" in first and "shared 04" not in first and ">Newest<" not in first
+    older = re.search(r'href="(/all\?before=[^"]+)" rel="next"', first).group(1)
+    second = client.get(older.replace("&amp;", "&")).get_data(as_text=True)
+    assert "shared 04" in second and "shared 05" not in second
+    assert 'href="/all">Newest</a>' in second
+
+
+def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, auth, writers, app,
+                                                                     runner):
+    runner.invoke(args=["roles", "add_permissions", "Writer", "entry:read-any"])
+    auth.login("bob@example.com", "bob-password")
+    bobs = entry_id_from(post_entry(client, "Bob's own"))
+    html = client.get("/all").get_data(as_text=True)
+    assert "Alice&#39;s secret" in html and "Bob&#39;s own" in html
+    assert f'href="/edit_entry/{bobs}"' in html and f'action="/delete_entry/{bobs}"' in html
+    assert f'href="/edit_entry/{writers}"' not in html
+    assert f'action="/delete_entry/{writers}"' not in html

@@ -38,7 +38,6 @@ def _dashboard(form: EntryForm, status: int = 200):
             "web/dashboard.html",
             form=form,
             page=page,
-            delete_form=DeleteForm(),
             max_length=entries.max_length(),
         ),
         status,
@@ -138,4 +137,7 @@ def all_entries():
         page = entries.list_all_entries(current_user, request.args.get("before"))
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
-    return render_template("web/all_entries.html", page=page, delete_form=DeleteForm())
+    # The list shows Edit/Delete by the one ownership rule, entries.may().
+    return render_template(
+        "web/all_entries.html", page=page, may=entries.may, Action=entries.Action
+    )

@@ -1,0 +1,221 @@
+"""The entry rules: content, ownership and permissions, pages and cursors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from diary.extensions import db
+from diary.models import Entry, User
+from diary.services import entries
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def people(ctx, make_user):
+    """A writer, a second writer and an admin, as User objects."""
+    ids = {
+        "alice": make_user("alice@example.com"),
+        "bob": make_user("bob@example.com"),
+        "admin": make_user("root@example.com", role="Admin"),
+    }
+    return {name: db.session.get(User, uid) for name, uid in ids.items()}
+
+
+def count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
+
+
+def add_entries(user: User, n: int, start=datetime(2026, 1, 1, tzinfo=timezone.utc)):
+    db.session.add_all(
+        Entry(user_id=user.id, content=f"#{i}", created_at=start + timedelta(minutes=i),
+              updated_at=start + timedelta(minutes=i))
+        for i in range(n)
+    )
+    db.session.commit()
+
+
+# --- content -------------------------------------------------------------------
+
+def test_clean_content_strips_whitespace(ctx):
+    assert entries.clean_content("  hello \n") == "hello"
+
+
+@pytest.mark.parametrize("content", [None, "", "   ", "\n\t"])
+def test_clean_content_refuses_empty(ctx, content):
+    with pytest.raises(entries.EntryInvalid, match="cannot be empty"):
+        entries.clean_content(content)
+
+
+def test_clean_content_limit_is_the_setting_and_counts_characters(ctx):
+    assert entries.max_length() == 280
+    assert entries.clean_content("é" * 280) == "é" * 280  # characters, not bytes
+    with pytest.raises(entries.EntryInvalid, match="at most 280 characters; this one has 281"):
+        entries.clean_content("x" * 281)
+    ctx.config["ENTRY_MAX_LENGTH"] = 5
+    with pytest.raises(entries.EntryInvalid):
+        entries.clean_content("x" * 6)
+
+
+def test_create_entry_stores_it_with_aware_timestamps(people):
+    entry = entries.create_entry(people["alice"], " Dear diary ")
+    db.session.expire_all()
+    stored = db.session.get(Entry, entry.id)
+    assert stored.content == "Dear diary"
+    assert stored.user_id == people["alice"].id
+    assert stored.created_at.tzinfo is not None and stored.updated_at.tzinfo is not None
+
+
+def test_create_entry_refused_stores_nothing(people):
+    with pytest.raises(entries.EntryInvalid):
+        entries.create_entry(people["alice"], "x" * 281)
+    assert count() == 0
+
+
+# --- ownership -----------------------------------------------------------------
+
+def test_owner_may_do_everything_with_own_entry(people):
+    entry = entries.create_entry(people["alice"], "mine")
+    for action in entries.Action:
+        assert entries.may(people["alice"], action, entry)
+        assert entries.get_entry(people["alice"], entry.id, action) is entry
+
+
+def test_other_writer_may_do_nothing_with_it(people):
+    entry = entries.create_entry(people["alice"], "mine")
+    for action in entries.Action:
+        assert not entries.may(people["bob"], action, entry)
+        with pytest.raises(entries.EntryAccessDenied):
+            entries.get_entry(people["bob"], entry.id, action)
+
+
+def test_admin_may_do_everything_through_permissions(people):
+    entry = entries.create_entry(people["alice"], "mine")
+    for action in entries.Action:
+        assert entries.may(people["admin"], action, entry)
+
+
+def test_each_action_needs_its_own_permission(people):
+    from diary.extensions import security
+
+    entry = entries.create_entry(people["alice"], "mine")
+    role = security.datastore.find_role("Writer")
+    security.datastore.add_permissions_to_role(role, ["entry:read-any"])
+    db.session.commit()
+    bob = people["bob"]
+    assert entries.may(bob, entries.Action.READ, entry)
+    assert not entries.may(bob, entries.Action.EDIT, entry)
+    assert not entries.may(bob, entries.Action.DELETE, entry)
+
+
+def test_missing_entry_is_not_found(people):
+    with pytest.raises(entries.EntryNotFound):
+        entries.get_entry(people["admin"], 424242)
+
+
+def test_update_entry_changes_content_and_updated_at(people):
+    entry = entries.create_entry(people["alice"], "first")
+    created = entry.created_at
+    updated = entries.update_entry(people["alice"], entry.id, "second")
+    assert updated.content == "second"
+    assert updated.updated_at >= created
+    assert updated.created_at == created
+
+
+def test_update_refused_for_others_and_for_bad_content(people):
+    entry = entries.create_entry(people["alice"], "first")
+    with pytest.raises(entries.EntryAccessDenied):
+        entries.update_entry(people["bob"], entry.id, "pwned")
+    with pytest.raises(entries.EntryInvalid):
+        entries.update_entry(people["alice"], entry.id, "")
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Entry, entry.id).content == "first"
+
+
+def test_delete_entry(people):
+    entry = entries.create_entry(people["alice"], "bye")
+    with pytest.raises(entries.EntryAccessDenied):
+        entries.delete_entry(people["bob"], entry.id)
+    assert count() == 1
+    entries.delete_entry(people["admin"], entry.id)
+    assert count() == 0
+    with pytest.raises(entries.EntryNotFound):
+        entries.delete_entry(people["admin"], entry.id)
+
+
+# --- pages -----------------------------------------------------------------------
+
+def test_list_own_entries_pages_newest_first_without_gaps(people):
+    add_entries(people["alice"], 45)
+    add_entries(people["bob"], 3)
+    seen, cursor = [], None
+    while True:
+        page = entries.list_own_entries(people["alice"], cursor)
+        assert len(page.entries) <= 20
+        assert all(e.user_id == people["alice"].id for e in page.entries)
+        seen += [e.content for e in page.entries]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [f"#{i}" for i in range(44, -1, -1)]
+
+
+def test_entries_at_the_same_instant_are_ordered_by_id(people):
+    moment = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    db.session.add_all(Entry(user_id=people["alice"].id, content=str(i), created_at=moment,
+                             updated_at=moment) for i in range(5))
+    db.session.commit()
+    first = entries.list_own_entries(people["alice"], limit=2)
+    second = entries.list_own_entries(people["alice"], first.next_cursor, limit=2)
+    third = entries.list_own_entries(people["alice"], second.next_cursor, limit=2)
+    ids = [e.id for p in (first, second, third) for e in p.entries]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 5
+    assert third.next_cursor is None
+
+
+def test_last_page_has_no_cursor(people):
+    add_entries(people["alice"], 20)
+    assert entries.list_own_entries(people["alice"]).next_cursor is None
+    assert entries.list_own_entries(people["bob"]).entries == []
+
+
+def test_page_size_is_a_setting(ctx, people):
+    add_entries(people["alice"], 8)
+    ctx.config["ENTRIES_PER_PAGE"] = 3
+    page = entries.list_own_entries(people["alice"])
+    assert len(page.entries) == 3 and page.next_cursor
+
+
+def test_list_all_entries_needs_read_any(people):
+    add_entries(people["alice"], 2)
+    add_entries(people["bob"], 2, start=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    with pytest.raises(entries.EntryAccessDenied):
+        entries.list_all_entries(people["bob"])
+    page = entries.list_all_entries(people["admin"])
+    assert [e.author.email for e in page.entries] == [
+        "bob@example.com", "bob@example.com", "alice@example.com", "alice@example.com"]
+
+
+# --- cursors ---------------------------------------------------------------------
+
+def test_cursor_round_trip(people):
+    entry = entries.create_entry(people["alice"], "x")
+    created_at, entry_id = entries.decode_cursor(entries.encode_cursor(entry))
+    assert (created_at, entry_id) == (entry.created_at, entry.id)
+
+
+@pytest.mark.parametrize("cursor", [
+    "not-a-cursor", "!!!!", "", "MjAyNi0wMS0wMVQwMDowMDowMHwx",  # naive timestamp
+    "MjAyNi0wMS0wMVQwMDowMDowMCswMDowMHx4",  # id is not a number
+])
+def test_bad_cursors_are_refused(ctx, cursor):
+    with pytest.raises(entries.InvalidCursor):
+        entries.decode_cursor(cursor)

@@ -1,0 +1,93 @@
+"""``flask --app diary …`` commands: Diary's ``demo-data`` and Flask-Security's
+``roles`` commands working on Diary's roles."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from diary.extensions import db
+from diary.models import Role, User
+from tests.conftest import AuthActions
+
+
+def users_by_email(app) -> dict[str, User]:
+    with app.app_context():
+        return {u.email: u for u in db.session.scalars(sa.select(User))}
+
+
+def test_demo_data_creates_the_tutorial_accounts(app, runner):
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("created") == 3
+    with app.app_context():
+        users = {u.email: u for u in db.session.scalars(sa.select(User))}
+        assert sorted(users) == ["admin@example.com", "test@me.com", "writer@example.com"]
+        assert all(u.confirmed_at is not None and u.active for u in users.values())
+        assert [r.name for r in users["admin@example.com"].roles] == ["Admin"]
+        assert [r.name for r in users["writer@example.com"].roles] == ["Writer"]
+        assert [r.name for r in users["test@me.com"].roles] == ["Writer"]
+        assert users["test@me.com"].username == "Test User"
+
+
+def test_demo_data_prints_the_demo_credentials_warning(runner):
+    result = runner.invoke(args=["demo-data"])
+    assert "WARNING: these are demo credentials" in result.stderr
+    assert "test@me.com" in result.stdout and "password" in result.stdout
+
+
+def test_demo_data_is_idempotent_and_resets_no_password(app, runner, client):
+    runner.invoke(args=["demo-data"])
+    before = {e: (u.id, u.password) for e, u in users_by_email(app).items()}
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0
+    assert result.output.count("created") == 0 and result.output.count("exists") == 3
+    assert {e: (u.id, u.password) for e, u in users_by_email(app).items()} == before
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Role)) == 2
+
+
+def test_demo_accounts_can_log_in(runner, client):
+    runner.invoke(args=["demo-data"])
+    auth = AuthActions(client)
+    for email, password in [("test@me.com", "password"), ("admin@example.com", "adminpass"),
+                            ("writer@example.com", "writerpass")]:
+        assert auth.login(email, password).status_code == 302, email
+        auth.logout()
+
+
+def writer_entry_and_other_writer(client, make_user):
+    """Alice writes an entry; return its id. Bob is another writer."""
+    from tests.conftest import csrf_token
+
+    make_user("alice@example.com", "alice-password")
+    make_user("bob@example.com", "bob-password")
+    auth = AuthActions(client)
+    auth.login("alice@example.com", "alice-password")
+    response = client.post("/new_entry", data={"content": "Alice's day",
+                                               "csrf_token": csrf_token(client, "/")})
+    auth.logout()
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_roles_add_permissions_lets_writers_read_any_entry(app, runner, client, make_user):
+    entry_id = writer_entry_and_other_writer(client, make_user)
+    auth = AuthActions(client)
+    auth.login("bob@example.com", "bob-password")
+    assert client.get(f"/entry/{entry_id}").status_code == 403
+
+    result = runner.invoke(args=["roles", "add_permissions", "Writer", "entry:read-any"])
+    assert result.exit_code == 0, result.output
+
+    response = client.get(f"/entry/{entry_id}")
+    assert response.status_code == 200
+    assert "Alice&#39;s day" in response.get_data(as_text=True)
+    # Reading is all that was granted.
+    assert client.get(f"/edit_entry/{entry_id}").status_code == 403
+
+
+def test_roles_remove_permissions_takes_it_back(app, runner, client, make_user):
+    entry_id = writer_entry_and_other_writer(client, make_user)
+    runner.invoke(args=["roles", "add_permissions", "Writer", "entry:read-any"])
+    runner.invoke(args=["roles", "remove_permissions", "Writer", "entry:read-any"])
+    AuthActions(client).login("bob@example.com", "bob-password")
+    assert client.get(f"/entry/{entry_id}").status_code == 403

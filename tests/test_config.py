@@ -1,0 +1,175 @@
+"""Settings: defaults, ``DIARY_*`` environment variables, overrides and what
+:func:`diary.config.finalize` derives from them."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+from datetime import timedelta
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from diary import config, create_app
+from tests.conftest import base_config, csrf_token
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def make_app(tmp_path, monkeypatch):
+    """Build an app on a throw-away SQLite file with the given environment."""
+    # Settings from the developer's or CI's shell must not leak into these tests.
+    for name in list(os.environ):
+        if name.startswith("DIARY_") and not name.startswith("DIARY_TEST_"):
+            monkeypatch.delenv(name)
+
+    def _make(env: dict[str, str] | None = None, **overrides):
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        settings = base_config("sqlite:///" + str(tmp_path / "config.sqlite3"), str(tmp_path / "i"))
+        del settings["DATABASE_URL"]
+        settings.update(overrides)
+        return create_app(settings)
+
+    return _make
+
+
+def run_in_fresh_process(code: str, env: dict[str, str], tmp_path) -> str:
+    """Run ``code`` in a new Python process (one app per process, as in production)
+    with ``env`` added; return what it printed.
+
+    Flask-Security's ``Security`` object is shared by every app of a process and
+    takes a feature flag from the first app that switched it on, so a feature
+    switched *off* can only be checked in a process of its own.
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIARY_")}
+    environment.update(env, DIARY_INSTANCE_PATH=str(tmp_path / "fresh"),
+                       DIARY_DATABASE_URL="sqlite:///" + str(tmp_path / "fresh.sqlite3"))
+    done = subprocess.run([sys.executable, "-c", code], env=environment, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+REGISTER_PAGES = """
+from diary import create_app
+client = create_app({"TESTING": True}).test_client()
+print(client.get("/register").status_code, 'href="/register"' in client.get("/login").get_data(as_text=True))
+"""
+
+
+def test_registerable_false_in_the_environment_turns_register_off(tmp_path):
+    assert run_in_fresh_process(REGISTER_PAGES, {}, tmp_path).split() == ["200", "True"]
+    off = {"DIARY_SECURITY_REGISTERABLE": "false"}
+    assert run_in_fresh_process(REGISTER_PAGES, off, tmp_path).split() == ["404", "False"]
+
+
+def test_entry_max_length_from_the_environment_is_a_number(make_app):
+    app = make_app({"DIARY_ENTRY_MAX_LENGTH": "500"})
+    assert app.config["ENTRY_MAX_LENGTH"] == 500
+
+
+def test_overrides_given_to_create_app_beat_the_environment(make_app):
+    app = make_app({"DIARY_ENTRY_MAX_LENGTH": "500"}, ENTRY_MAX_LENGTH=42)
+    assert app.config["ENTRY_MAX_LENGTH"] == 42
+
+
+def test_quick_start_cookies_are_not_secure_but_httponly_and_lax(make_app):
+    app = make_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["REMEMBER_COOKIE_SECURE"] is False
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == app.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_https_true_gives_secure_cookies_and_https_urls(make_app):
+    app = make_app({"DIARY_HTTPS": "true"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"
+
+
+def test_https_login_sets_secure_session_and_remember_cookies(database_url, tmp_path, monkeypatch, demo_users):
+    monkeypatch.setenv("DIARY_HTTPS", "true")
+    app = create_app(base_config(database_url, str(tmp_path / "https")))
+    client = app.test_client()
+    base = "https://localhost"
+    token = csrf_token(client, base + "/login")
+    response = client.post(
+        base + "/login",
+        data={"email": "writer@example.com", "password": "writerpass", "remember": "y",
+              "csrf_token": token},
+        headers={"Referer": base + "/login"},  # Flask-WTF checks it on HTTPS
+    )
+    assert response.status_code == 302
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    assert "Secure" in cookies["session"]
+    assert "Secure" in cookies["remember_token"]
+    assert "HttpOnly" in cookies["remember_token"]
+
+
+def test_database_url_from_the_environment(make_app, tmp_path):
+    url = "sqlite:///" + str(tmp_path / "elsewhere.sqlite3")
+    app = make_app({"DIARY_DATABASE_URL": url})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == url
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(make_app):
+    app = make_app()
+    expected = "sqlite:///" + os.path.join(app.instance_path, "diary.sqlite3")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == expected
+
+
+def test_redis_url_becomes_the_rate_limit_storage():
+    settings = {"REDIS_URL": ""}
+    config.finalize(settings, "/srv/diary")
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    settings = {"REDIS_URL": "redis://127.0.0.1:6379/1"}
+    config.finalize(settings, "/srv/diary")
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/1"
+
+
+def test_session_lifetime_in_seconds_becomes_a_timedelta(make_app):
+    app = make_app({"DIARY_PERMANENT_SESSION_LIFETIME": "3600"})
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=1)
+
+
+def test_instance_path_from_the_environment(make_app, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIARY_INSTANCE_PATH", str(tmp_path / "moved"))
+    settings = base_config("sqlite:///" + str(tmp_path / "x.sqlite3"), "")
+    del settings["INSTANCE_PATH"]
+    app = create_app(settings)
+    assert app.instance_path == str(tmp_path / "moved")
+
+
+def default_settings() -> dict[str, object]:
+    """Return every setting in :class:`diary.config.Defaults` with its value."""
+    return {name: value for name, value in vars(config.Defaults).items() if name.isupper()}
+
+
+def test_every_default_reaches_the_app(make_app):
+    app = make_app()
+    for name, value in default_settings().items():
+        if name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+            continue  # derived from HTTPS
+        assert app.config[name] == value, name
+
+
+def test_every_setting_has_a_comment_just_above_it():
+    source = inspect.getsource(config.Defaults)
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    (cls,) = tree.body
+    for node in cls.body:
+        if isinstance(node, ast.Assign):
+            above = lines[node.lineno - 2].strip()
+            assert above.startswith("#") and len(above) > 2, node.targets[0].id
+
+
+def test_secrets_have_no_default():
+    assert "SECRET_KEY" not in default_settings()
+    assert "SECURITY_PASSWORD_SALT" not in default_settings()
