@@ -15,6 +15,7 @@ import ast
 import json
 import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,8 @@ def show_default(value: object) -> str:
     """Return ``value`` as it would be written in a ``DIARY_*`` variable."""
     if value == "":
         return "*(empty)*"
+    if isinstance(value, timedelta):
+        return f"`{int(value.total_seconds())}` (seconds)"
     if isinstance(value, str):
         return f"`{value}`"
     return f"`{json.dumps(value)}`"

@@ -1,5 +1,5 @@
-"""SECRET_KEY and SECURITY_PASSWORD_SALT: from the environment, else generated once
-and kept in the instance folder."""
+"""SECRET_KEY, SECURITY_PASSWORD_SALT and the multi-factor keys: from the
+environment, else generated once and kept in the instance folder."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from diary import create_app, instance_secrets
 from diary.services import accounts
@@ -23,13 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def no_secrets_in_environment(monkeypatch):
-    for name in ("DIARY_SECRET_KEY", "DIARY_SECURITY_PASSWORD_SALT"):
-        monkeypatch.delenv(name, raising=False)
+    for name in instance_secrets.SECRET_NAMES:
+        monkeypatch.delenv("DIARY_" + name, raising=False)
 
 
 def config_without_secrets(database_url: str, instance: Path) -> dict:
     settings = base_config(database_url, str(instance))
-    del settings["SECRET_KEY"], settings["SECURITY_PASSWORD_SALT"]
+    for name in instance_secrets.SECRET_NAMES:
+        settings.pop(name, None)
     return settings
 
 
@@ -37,8 +39,8 @@ def test_generated_once_with_mode_0600_and_reused(tmp_path):
     first = instance_secrets.load_or_create(str(tmp_path))
     path = tmp_path / instance_secrets.FILE_NAME
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert set(first) == {"SECRET_KEY", "SECURITY_PASSWORD_SALT"}
-    assert all(len(value) >= 48 for value in first.values())
+    assert set(first) == set(instance_secrets.SECRET_NAMES)
+    assert all(len(first[name]) >= 48 for name in ("SECRET_KEY", "SECURITY_PASSWORD_SALT"))
     assert first["SECRET_KEY"] != first["SECURITY_PASSWORD_SALT"]
     assert instance_secrets.load_or_create(str(tmp_path)) == first
     assert json.loads(path.read_text()) == first
@@ -105,9 +107,16 @@ def test_the_environment_wins_over_the_instance_file(tmp_path, monkeypatch):
     assert app.config["SECURITY_PASSWORD_SALT"] == stored["SECURITY_PASSWORD_SALT"]
 
 
-def test_both_from_the_environment_touch_no_file(tmp_path, monkeypatch):
+def test_all_from_the_environment_touch_no_file(tmp_path, monkeypatch):
+    from cryptography.fernet import Fernet
+
     monkeypatch.setenv("DIARY_SECRET_KEY", "k" * 40)
     monkeypatch.setenv("DIARY_SECURITY_PASSWORD_SALT", "s" * 40)
+    monkeypatch.setenv("DIARY_SECURITY_TOTP_SECRETS", json.dumps({"1": "t" * 40}))
+    monkeypatch.setenv(
+        "DIARY_SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
+        json.dumps([Fernet.generate_key().decode()]),
+    )
     app = create_app(config_without_secrets("sqlite://", tmp_path / "instance"))
     assert app.config["SECRET_KEY"] == "k" * 40
     assert not (tmp_path / "instance" / instance_secrets.FILE_NAME).exists()
@@ -142,3 +151,29 @@ def test_nothing_secret_in_the_source_tree():
 
 def test_gitignore_keeps_the_instance_folder_out():
     assert "instance/" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_mfa_secrets_are_generated_once(tmp_path):
+    first = instance_secrets.load_or_create(str(tmp_path))
+    assert set(first["SECURITY_TOTP_SECRETS"]) == {"1"}
+    Fernet(first["SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS"][0])  # a valid key
+    assert instance_secrets.load_or_create(str(tmp_path)) == first
+
+
+def test_older_secrets_file_gains_the_new_secrets(tmp_path):
+    (tmp_path / "secrets.json").write_text('{"SECRET_KEY": "k", "SECURITY_PASSWORD_SALT": "s"}')
+    stored = instance_secrets.load_or_create(str(tmp_path))
+    assert stored["SECRET_KEY"] == "k" and stored["SECURITY_TOTP_SECRETS"]
+
+
+def test_configured_secrets_are_kept(tmp_path):
+    config = {
+        "SECRET_KEY": "k",
+        "SECURITY_PASSWORD_SALT": "s",
+        "SECURITY_TOTP_SECRETS": {"2": "from-env"},
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": [Fernet.generate_key().decode()],
+    }
+    before = dict(config)
+    instance_secrets.apply(config, str(tmp_path))
+    assert config == before
+    assert not (tmp_path / "secrets.json").exists()

@@ -22,7 +22,7 @@ def test_tables_have_the_names_flask_security_expects():
             FsRefreshTracker.__tablename__) == ("user", "role", "webauthn", "fs_refresh")
 
 
-def test_a_user_has_permissions_through_roles(app, make_user):
+def test_a_user_has_permissions_through_roles(app, make_user, mfa_policy_off):
     uid = make_user("root@example.com", role="Admin")
     with app.app_context():
         user = db.session.get(User, uid)

@@ -19,8 +19,10 @@ def ctx(app):
 
 
 @pytest.fixture
-def people(ctx, make_user):
-    """A writer, a second writer and an admin, as User objects."""
+def people(ctx, make_user, mfa_policy_off):
+    """A writer, a second writer and an admin, as User objects. The admin may use
+    their role without a second factor here (MFA_REQUIRED_ROLES is tested in
+    tests/services/test_mfa.py); these tests are about the ownership rule."""
     ids = {
         "alice": make_user("alice@example.com"),
         "bob": make_user("bob@example.com"),

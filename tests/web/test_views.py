@@ -233,7 +233,7 @@ def test_unknown_page_is_styled_404(client):
 
 
 @pytest.mark.parametrize("listing", ["/", "/all"])
-def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, app, listing):
+def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, app, listing, mfa_policy_off):
     auth.login("alice@example.com", "alice-password") if listing == "/" else auth.login(
         "admin@example.com", "adminpass")
     html = client.get(listing).get_data(as_text=True)
@@ -245,7 +245,7 @@ def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, a
     assert count_entries(app) == 0
 
 
-def test_everyones_entries_pages_back_to_the_newest(client, auth, demo_users, app):
+def test_everyones_entries_pages_back_to_the_newest(client, auth, demo_users, app, mfa_policy_off):
     from datetime import datetime, timedelta, timezone
 
     with app.app_context():
