@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -78,17 +79,30 @@ def empty_tables() -> None:
     accounts.ensure_roles()
 
 
+@contextmanager
+def app_on_test_database(database_url: str, tmp_path, **overrides):
+    """Yield a Diary app on the migrated test database with ``overrides`` on top of
+    :func:`base_config`; its tables are emptied before and after, its connections
+    closed after."""
+    config = base_config(database_url, str(tmp_path / "instance"))
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        empty_tables()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            empty_tables()
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     """A Diary app on the migrated test database, tables emptied after the test."""
-    app = create_app(base_config(database_url, str(tmp_path / "instance")))
-    with app.app_context():
-        empty_tables()
-    yield app
-    with app.app_context():
-        empty_tables()
-        db.session.remove()
-        db.engine.dispose()
+    with app_on_test_database(database_url, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from flask import Config
 
 from diary import create_app, mail
-from tests.conftest import base_config, csrf_token
+from tests.conftest import app_on_test_database, base_config, csrf_token
 
 
 @pytest.mark.parametrize(
@@ -92,21 +92,10 @@ def test_links_in():
 @pytest.fixture
 def eml_app(database_url, tmp_path):
     """An app with no MAIL_URL and no MAIL_BACKEND: the quick-start setup."""
-    config = base_config(database_url, str(tmp_path / "instance"))
-    config["MAIL_BACKEND"] = ""
-    config["MAIL_FILE_PATH"] = str(tmp_path / "mail")
-    app = create_app(config)
-    from tests.conftest import empty_tables
-
-    with app.app_context():
-        empty_tables()
-    yield app
-    with app.app_context():
-        empty_tables()
-        from diary.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    with app_on_test_database(
+        database_url, tmp_path, MAIL_BACKEND="", MAIL_FILE_PATH=str(tmp_path / "mail")
+    ) as app:
+        yield app
 
 
 def test_without_mail_url_each_mail_is_an_eml_file_with_both_parts_and_links_logged(

@@ -5,13 +5,13 @@ never needs one. A password reset never skips the second factor."""
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack, nullcontext
 
 import pytest
 
-from diary import create_app
 from diary.extensions import db
 from diary.services import entries
-from tests.conftest import base_config, empty_tables
+from tests.conftest import app_on_test_database
 from tests.support.mfa_flows import page_csrf, setup_totp, submit_code
 
 
@@ -67,25 +67,14 @@ def test_required_roles_are_a_setting(client, auth, demo_users, app):
 def recoverable_app(request, database_url, tmp_path):
     """The app with password reset on (issue 3's feature), with and without the
     library's deprecated auto-login after a reset."""
-    config = base_config(database_url, str(tmp_path / "instance"))
-    config.update(SECURITY_RECOVERABLE=True, SECURITY_AUTO_LOGIN_AFTER_RESET=request.param)
-    with pytest.warns(DeprecationWarning) if request.param else _nothing():
-        app = create_app(config)
-    with app.app_context():
-        empty_tables()
-    yield app
-    with app.app_context():
-        empty_tables()
-        db.session.remove()
-        db.engine.dispose()
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    expect_warning = pytest.warns(DeprecationWarning) if request.param else nullcontext()
+    with ExitStack() as stack:
+        with expect_warning:
+            app = stack.enter_context(app_on_test_database(
+                database_url, tmp_path,
+                SECURITY_RECOVERABLE=True, SECURITY_AUTO_LOGIN_AFTER_RESET=request.param,
+            ))
+        yield app
 
 
 def test_password_reset_never_skips_the_second_factor(recoverable_app):

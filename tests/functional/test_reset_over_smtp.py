@@ -12,10 +12,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from diary import create_app
-from diary.extensions import db
 from diary.mail import links_in
-from tests.conftest import AuthActions, base_config, csrf_token, empty_tables, link_path
+from diary.services import accounts
+from tests.conftest import AuthActions, app_on_test_database, csrf_token, link_path
 
 SMTP_USER = "diary"
 SMTP_PASSWORD = "p@ss:w/rd"  # characters that must be URL-encoded in MAIL_URL
@@ -67,20 +66,15 @@ def smtp_server():
 def smtp_app(database_url, tmp_path, smtp_server):
     """A Diary app whose mail goes to ``smtp_server`` through ``MAIL_URL``."""
     _inbox, port = smtp_server
-    config = base_config(database_url, str(tmp_path / "instance"))
-    config["MAIL_BACKEND"] = ""  # let MAIL_URL choose (smtp)
-    config["MAIL_URL"] = f"smtp://{SMTP_USER}:{quote(SMTP_PASSWORD, safe='')}@127.0.0.1:{port}"
-    app = create_app(config)
-    with app.app_context():
-        empty_tables()
-        from diary.services import accounts
-
-        accounts.seed_demo_accounts()
-    yield app
-    with app.app_context():
-        empty_tables()
-        db.session.remove()
-        db.engine.dispose()
+    with app_on_test_database(
+        database_url,
+        tmp_path,
+        MAIL_BACKEND="",  # let MAIL_URL choose (smtp)
+        MAIL_URL=f"smtp://{SMTP_USER}:{quote(SMTP_PASSWORD, safe='')}@127.0.0.1:{port}",
+    ) as app:
+        with app.app_context():
+            accounts.seed_demo_accounts()
+        yield app
 
 
 def test_reset_mail_arrives_over_smtp_and_its_link_works_once(smtp_app, smtp_server):

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from diary import create_app
-from tests.conftest import base_config, csrf_token
+from tests.conftest import app_on_test_database, base_config, csrf_token
 
 TEST_REDIS_URL = os.environ.get("DIARY_TEST_REDIS_URL", "")
 
@@ -61,17 +61,10 @@ def test_registration_is_limited_per_ip(client):
 
 @pytest.fixture
 def recoverable_app(database_url, tmp_path):
-    from diary.extensions import db
-    from tests.conftest import empty_tables
-
-    config = base_config(database_url, str(tmp_path / "instance"))
-    config.update(SECURITY_RECOVERABLE=True, SECURITY_CONFIRMABLE=True)
-    app = create_app(config)
-    yield app
-    with app.app_context():
-        empty_tables()
-        db.session.remove()
-        db.engine.dispose()
+    with app_on_test_database(
+        database_url, tmp_path, SECURITY_RECOVERABLE=True, SECURITY_CONFIRMABLE=True
+    ) as app:
+        yield app
 
 
 def test_reset_requests_are_limited_per_address_and_per_ip(recoverable_app):

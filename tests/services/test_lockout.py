@@ -10,11 +10,10 @@ import pytest
 import sqlalchemy as sa
 from flask_security import password_reset
 
-from diary import create_app
 from diary.extensions import db
 from diary.models import AccountLockout, AuditEvent, User
 from diary.services import lockout
-from tests.conftest import TEST_DATABASE_URL, base_config, csrf_token, empty_tables
+from tests.conftest import TEST_DATABASE_URL, app_on_test_database, csrf_token
 
 EMAIL = "owner@example.com"
 PASSWORD = "correct horse battery staple"
@@ -25,23 +24,18 @@ GENERIC = "Authentication failed - identity or password/passcode invalid"
 def app(database_url, tmp_path):
     """The app, with password recovery on: the lockout mail links to it and a
     completed reset unlocks."""
-    config = base_config(database_url, str(tmp_path / "instance"))
-    config["SECURITY_RECOVERABLE"] = True
-    # These tests sign in more than 10 times a minute from one address on purpose;
-    # the per-IP rate limit has tests of its own.
-    config["LIMIT_LOGIN_PER_IP"] = "1000 per minute"
-    # Each failing request holds two connections (its session's and the
-    # counter's own): room for 20 at once in the parallel test.
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "max_overflow": 40}
-    app = create_app(config)
-    with app.app_context():
-        empty_tables()
-    yield app
-    with app.app_context():
-        empty_tables()
-        db.session.remove()
-        db.engine.dispose()
-
+    with app_on_test_database(
+        database_url,
+        tmp_path,
+        SECURITY_RECOVERABLE=True,
+        # These tests sign in more than 10 times a minute from one address on
+        # purpose; the per-IP rate limit has tests of its own.
+        LIMIT_LOGIN_PER_IP="1000 per minute",
+        # Each failing request holds two connections (its session's and the
+        # counter's own): room for 20 at once in the parallel test.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "max_overflow": 40},
+    ) as app:
+        yield app
 
 @pytest.fixture
 def owner(make_user):
