@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
     # FsRefreshTracker: refresh tokens for the API's auth tokens (issue 5).
     datastore = DiaryUserDatastore(db, User, Role, WebAuthn, FsRefreshTracker)
     security.init_app(app, datastore)
+    # Static files are the same for everyone: Flask-Principal need not load the
+    # signed-in user (a database query) for each stylesheet and icon.
+    security.principal.skip_static = True
     user_registered.connect(_on_user_registered, app)
     mfa_events.init_app(app)
     mfa_guards.init_app(app)
