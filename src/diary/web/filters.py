@@ -22,15 +22,15 @@ def friendly_time(value: datetime, now: datetime | None = None) -> str:
         minutes = int(seconds // 60)
         return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
     days = (now.date() - value.date()).days
-    clock = value.strftime("%H:%M")
     if days == 0:
         hours = int(seconds // 3600)
         return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    # The clock only where it is said: lists call this for every entry.
     if days == 1:
-        return f"yesterday at {clock}"
+        return f"yesterday at {value:%H:%M}"
     if value.year == now.year:
-        return f"{value.day} {value.strftime('%B')} at {clock}"
-    return f"{value.day} {value.strftime('%B %Y')}"
+        return f"{value.day} {value:%B} at {value:%H:%M}"
+    return f"{value.day} {value:%B %Y}"
 
 
 @bp.app_template_filter("iso_time")
