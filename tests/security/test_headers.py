@@ -80,3 +80,16 @@ def test_production_sends_hsts_secure_cookies_and_redirects_http(https_app, make
     plain = client.get("/login", base_url="http://diary.example")
     assert plain.status_code == 302
     assert plain.headers["Location"].startswith("https://diary.example/login")
+
+
+def test_an_existing_cache_control_becomes_no_store_private(app):
+    from flask import Response
+
+    from diary.security.headers import no_store_when_private
+
+    with app.test_request_context("/login"):  # the security blueprint: private
+        response = no_store_when_private(
+            Response("x", headers={"Cache-Control": "public, max-age=60, must-revalidate"})
+        )
+    directives = {d.strip() for d in response.headers["Cache-Control"].split(",")}
+    assert directives == {"no-store", "private", "must-revalidate"}

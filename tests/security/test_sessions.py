@@ -83,3 +83,32 @@ def test_a_remember_cookie_without_its_stamp_is_refused(client, auth, make_user,
     client.delete_cookie(REMEMBER_STAMP_COOKIE)
     clock.advance(hours=1)  # the session is idle: only the cookie could sign in
     assert not signed_in(client)
+
+
+def _writes_session_cookie(response) -> bool:
+    return any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_the_last_use_is_written_back_at_most_once_a_minute(client, auth, make_user, clock):
+    make_user("steady@example.com")
+    auth.login("steady@example.com", "a-long-password")
+    clock.advance(seconds=59)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert not _writes_session_cookie(response)  # nothing changed worth a new cookie
+    clock.advance(seconds=1)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert _writes_session_cookie(response)
+
+
+def test_the_idle_timeout_is_exact_to_the_minute_and_never_late(client, auth, make_user, clock):
+    # The idle time counts from the last time written back, which may be up to a
+    # minute before the last request: a session can end up to a minute early,
+    # never late.
+    make_user("lazy@example.com")
+    auth.login("lazy@example.com", "a-long-password")
+    clock.advance(seconds=59)
+    assert signed_in(client)  # not written back: the session still counts from login
+    clock.advance(minutes=29, seconds=1)  # 30 minutes after the last written time
+    assert not signed_in(client)

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from diary.web.filters import friendly_time, iso_time
+from types import SimpleNamespace
+
+from diary.web.filters import friendly_time, iso_time, when
 
 NOW = datetime(2026, 6, 15, 18, 30, tzinfo=timezone.utc)
 
@@ -46,3 +48,22 @@ def test_iso_time_is_utc_to_the_second():
 def test_filters_are_registered(app):
     assert app.jinja_env.filters["friendly_time"] is friendly_time
     assert app.jinja_env.filters["iso_time"] is iso_time
+
+
+def test_when_says_when_an_entry_was_written():
+    entry = SimpleNamespace(created_at=NOW - timedelta(minutes=5), updated_at=NOW - timedelta(minutes=5))
+    assert when(entry, now=NOW) == (
+        '<time datetime="2026-06-15T18:25:00+00:00" title="2026-06-15 18:25 UTC">5 minutes ago</time>'
+    )
+
+
+def test_when_adds_an_edit_more_than_a_second_later():
+    written = NOW - timedelta(hours=3)
+    same = SimpleNamespace(created_at=written, updated_at=written + timedelta(seconds=1))
+    edited = SimpleNamespace(created_at=written, updated_at=NOW - timedelta(minutes=2))
+    assert "edited" not in when(same, now=NOW)
+    assert when(edited, now=NOW).endswith('<small class="muted">(edited 2 minutes ago)</small>')
+
+
+def test_when_is_a_template_global(app):
+    assert app.jinja_env.globals["when"] is when

@@ -68,9 +68,15 @@ def no_store_when_private(response):
         # token in JSON), which fails for a body refused as too large (413). The
         # response is that refusal; keep it out of caches all the same.
         private = True
-    if private:
-        response.cache_control.no_store = True
-        response.cache_control.private = True
-        response.cache_control.public = False
-        response.cache_control.max_age = None
+    if not private:
+        return response
+    if "Cache-Control" not in response.headers:
+        # The usual case, written at once: each change through ``cache_control``
+        # below serializes the header anew.
+        response.headers["Cache-Control"] = "no-store, private"
+        return response
+    response.cache_control.no_store = True
+    response.cache_control.private = True
+    response.cache_control.public = False
+    response.cache_control.max_age = None
     return response

@@ -4,7 +4,11 @@ Flask's session cookie is signed, not stored on the server, so its expiry is the
 browser's business. The idle timeout and absolute lifetime are therefore enforced
 here, on every request, from two times kept inside the signed session: when the
 user signed in and when the session was last used. The rule is
-:func:`diary.services.sessions.expiry_reason`.
+:func:`diary.services.sessions.expiry_reason`. The last-use time is written back
+only when it moved by a minute or more (``SEEN_RESOLUTION``), so a busy page does
+not get a new session cookie on every request; the idle timeout is therefore exact
+to the minute and errs on the safe side: a session can end up to a minute before
+``SESSION_IDLE_TIMEOUT`` has passed since its last request, never after.
 
 An ended session is emptied without touching a "remember me" cookie: a user who
 asked to be remembered is signed in again from that cookie by Flask-Login (and gets

@@ -6,20 +6,24 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, redirect, request
-from flask_security import SQLAlchemyUserDatastore, user_registered
+from flask_security import user_registered
 from flask_security.utils import validate_redirect_url
 
 from diary.extensions import db, security
 from diary.models import FsRefreshTracker, Role, User, WebAuthn
 from diary.security import account_security, flows, mfa_events, mfa_guards
+from diary.security.datastore import DiaryUserDatastore
 from diary.services import accounts, tokens
 
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Security to ``app`` with Diary's models and hooks."""
     # FsRefreshTracker: refresh tokens for the API's auth tokens (issue 5).
-    datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn, FsRefreshTracker)
+    datastore = DiaryUserDatastore(db, User, Role, WebAuthn, FsRefreshTracker)
     security.init_app(app, datastore)
+    # Static files are the same for everyone: Flask-Principal need not load the
+    # signed-in user (a database query) for each stylesheet and icon.
+    security.principal.skip_static = True
     user_registered.connect(_on_user_registered, app)
     mfa_events.init_app(app)
     mfa_guards.init_app(app)

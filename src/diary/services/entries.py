@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from diary import permissions
@@ -54,6 +54,22 @@ class Action(enum.Enum):
     READ = permissions.ENTRY_READ_ANY
     EDIT = permissions.ENTRY_EDIT_ANY
     DELETE = permissions.ENTRY_DELETE_ANY
+
+
+# The statements behind the entry lists, built once with bound parameters: building a
+# statement and its cache key on every call cost more than running it
+# (bench/dashboard). A search or a cursor adds its condition to a copy.
+_NEWEST_FIRST = (Entry.created_at.desc(), Entry.id.desc())
+_PAGE_LIMIT = bindparam("page_limit")
+_ENTRIES_OF_USER = (
+    select(Entry)
+    .where(Entry.user_id == bindparam("owner_id"))
+    .order_by(*_NEWEST_FIRST)
+    .limit(_PAGE_LIMIT)
+)
+_ALL_ENTRIES = (
+    select(Entry).options(joinedload(Entry.author)).order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
+)
 
 
 @dataclass(frozen=True)
@@ -175,8 +191,7 @@ def list_own_entries(
 
     :raises InvalidCursor: ``cursor`` was not made by this module.
     """
-    query = select(Entry).where(Entry.user_id == owner.id)
-    return _page(query, cursor, limit, q)
+    return _page(_ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q)
 
 
 def list_user_entries(
@@ -196,7 +211,7 @@ def list_user_entries(
     """
     if user_id != actor.id and not actor.has_permission(permissions.ENTRY_READ_ANY):
         raise EntryAccessDenied(f"user {user_id}")
-    return _page(select(Entry).where(Entry.user_id == user_id), cursor, limit, q)
+    return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q)
 
 
 def list_all_entries(actor: User, cursor: str | None = None, limit: int | None = None) -> Page:
@@ -207,10 +222,13 @@ def list_all_entries(actor: User, cursor: str | None = None, limit: int | None =
     """
     if not actor.has_permission(permissions.ENTRY_READ_ANY):
         raise EntryAccessDenied("all")
-    return _page(select(Entry).options(joinedload(Entry.author)), cursor, limit)
+    return _page(_ALL_ENTRIES, {}, cursor, limit)
 
 
-def _page(query, cursor: str | None, limit: int | None, q: str | None = None) -> Page:
+def _page(
+    query, params: dict, cursor: str | None, limit: int | None, q: str | None = None
+) -> Page:
+    """Run ``query`` (one of the statements above) with ``params`` for one page."""
     limit = limit or int(current_app.config["ENTRIES_PER_PAGE"])
     if q:
         if not is_storable(q):
@@ -220,8 +238,7 @@ def _page(query, cursor: str | None, limit: int | None, q: str | None = None) ->
     if cursor:
         created_at, entry_id = decode_cursor(cursor)
         query = query.where(tuple_(Entry.created_at, Entry.id) < (created_at, entry_id))
-    query = query.order_by(Entry.created_at.desc(), Entry.id.desc()).limit(limit + 1)
-    rows = list(db.session.scalars(query))
+    rows = list(db.session.scalars(query, {**params, "page_limit": limit + 1}))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1]) if more else None)
