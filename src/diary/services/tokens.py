@@ -187,13 +187,7 @@ def authenticate(
     if not user.active:
         _refuse("deactivated", token, user.id, ip, user_agent)
     if user.is_locked():
-        record_event(
-            AuditTag.TOKEN_AUTH_FAILURE,
-            user=user.id,
-            ip=ip,
-            user_agent=user_agent,
-            details={"reason": "locked", **_describe(token)},
-        )
+        _record_refusal("locked", token, user.id, ip, user_agent)
         raise AccountLocked(token.id)
 
     first_use = token.last_used_at is None
@@ -344,6 +338,18 @@ def _refuse(
     ip: str | None,
     user_agent: str | None,
 ):
+    _record_refusal(reason, token, user_id, ip, user_agent)
+    raise TokenRefused(reason)
+
+
+def _record_refusal(
+    reason: str,
+    token: ApiToken | None,
+    user_id: int | None,
+    ip: str | None,
+    user_agent: str | None,
+) -> None:
+    # Committed at once: the refused request itself commits nothing.
     details = {"reason": reason}
     if token is not None:
         details.update(_describe(token))
@@ -354,7 +360,6 @@ def _refuse(
         user_agent=user_agent,
         details=details,
     )
-    raise TokenRefused(reason)
 
 
 def _describe(token: ApiToken) -> dict:
