@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 
 from diary import database
 from diary.extensions import db
+from tests.conftest import csrf_token
 
 SRC = Path(database.__file__).resolve().parent
 
@@ -113,3 +114,74 @@ def test_the_app_never_creates_tables_itself():
     offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                  if "create_all(" in p.read_text()]
     assert offenders == []
+
+
+# --- Pages that only read run without a transaction (database.reads_only) ----------
+
+
+@pytest.fixture
+def statement_modes(app):
+    """Record, for each SQL statement the app runs, the isolation level it ran
+    under ("AUTOCOMMIT" or the backend's default); return the list, emptied by the
+    test when it wants to look at one request only."""
+    modes: list[tuple[str, str]] = []
+
+    def record(conn, _cursor, statement, *_args):
+        level = conn.get_execution_options().get("isolation_level", "default")
+        modes.append((level, statement.split()[0].upper()))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    yield modes
+    sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_dashboard_reads_in_autocommit(client, auth, demo_users, statement_modes):
+    auth.login()
+    client.post("/new_entry", data={"content": "hello", "csrf_token": csrf_token(client, "/")})
+    statement_modes.clear()
+    assert client.get("/").status_code == 200
+    assert statement_modes, "the dashboard ran no statement"
+    assert {level for level, _ in statement_modes} == {"AUTOCOMMIT"}
+    assert {verb for _, verb in statement_modes} == {"SELECT"}
+
+
+def test_a_post_still_runs_in_a_transaction(client, auth, demo_users, statement_modes):
+    auth.login()
+    token = csrf_token(client, "/")
+    statement_modes.clear()
+    response = client.post("/new_entry", data={"content": "in a transaction", "csrf_token": token})
+    assert response.status_code == 302
+    assert ("default", "INSERT") in statement_modes
+    assert all(level != "AUTOCOMMIT" for level, _ in statement_modes)
+
+
+def test_pages_not_marked_keep_their_transaction(client, auth, demo_users, statement_modes):
+    auth.login()
+    statement_modes.clear()
+    assert client.get("/account/tokens").status_code == 200
+    assert statement_modes and all(level == "default" for level, _ in statement_modes)
+
+
+def test_a_session_already_in_a_transaction_is_left_alone(app, demo_users):
+    """A caller holding the app context with a transaction open (a test, a CLI
+    command) keeps it: the isolation level can only be set before one begins."""
+    from diary.models import User
+
+    with app.app_context():
+        db.session.scalar(sa.select(User).limit(1))
+        connection = db.session.connection()
+        with app.test_request_context("/"):
+            app.preprocess_request()
+            assert db.session.connection() is connection
+            assert connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+        db.session.rollback()
+
+
+def test_reads_only_marks_the_registered_view(app):
+    marked = {name for name, view in app.view_functions.items()
+              if getattr(view, database.READS_ONLY_ATTR, False)}
+    assert {"web.dashboard", "web.view_entry", "web.edit_entry", "web.all_entries",
+            "web.account", "web.activity"} <= marked
+    assert "web.new_entry" not in marked and "web.delete_entry" not in marked

@@ -10,12 +10,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template
 from flask_security import auth_required, current_user, logout_user, url_for_security
 
+from diary.database import reads_only
 from diary.security.client import client_info
 from diary.services import audit, sessions
 from diary.web import bp
 
 
 @bp.get("/account")
+@reads_only
 @auth_required()
 def account():
     """The account overview."""
@@ -41,6 +43,7 @@ def sign_out_everywhere():
 
 
 @bp.get("/account/activity")
+@reads_only
 @auth_required()
 def activity():
     """The user's own recent security events: sign-ins, failures, changes."""

@@ -2,7 +2,8 @@
 
 Every route needs a logged-in user (``@auth_required()``; anonymous visitors go to
 ``/login?next=…``) and a permission from the user's roles; which entry a user may
-touch is decided by :func:`diary.services.entries.get_entry`, never here.
+touch is decided by :func:`diary.services.entries.get_entry`, never here. The pages
+that only read are marked ``@reads_only`` (:func:`diary.database.reads_only`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_security import auth_required, current_user, permissions_accepted, permissions_required
 
 from diary import permissions as perm
+from diary.database import reads_only
 from diary.services import entries
 from diary.web import bp
 from diary.web.forms import DeleteForm, EntryForm
@@ -45,6 +47,7 @@ def _dashboard(form: EntryForm, status: int = 200):
 
 
 @bp.get("/")
+@reads_only
 @auth_required()
 @permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
 def dashboard():
@@ -70,6 +73,7 @@ def new_entry():
 
 
 @bp.get("/entry/<int:entry_id>")
+@reads_only
 @auth_required()
 @permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
 def view_entry(entry_id: int):
@@ -85,6 +89,7 @@ def view_entry(entry_id: int):
 
 
 @bp.route("/edit_entry/<int:entry_id>", methods=["GET", "POST"])
+@reads_only
 @auth_required()
 @permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
 def edit_entry(entry_id: int):
@@ -129,6 +134,7 @@ def delete_entry(entry_id: int):
 
 
 @bp.get("/all")
+@reads_only
 @auth_required()
 @permissions_required(perm.ENTRY_READ_ANY)
 def all_entries():
