@@ -4,6 +4,7 @@ shown once, and the policy's identity and redirect."""
 from __future__ import annotations
 
 from flask_principal import Need
+from flask_security.utils import get_message
 
 from diary.extensions import db
 from diary.models import User
@@ -94,3 +95,69 @@ def test_pages_with_secrets_are_not_stored(client, auth, demo_users, totp_clock)
     with_key = client.post("/tf-setup", data={"setup": "authenticator", "csrf_token": page_csrf(page)})
     assert 'id="totp-key"' in with_key.get_data(as_text=True)
     assert with_key.headers["Cache-Control"] == "no-store"
+
+
+def _at_second_factor_when_locked(app, client, auth, totp_clock):
+    """Set up TOTP for the writer, stop a new sign-in at the second-factor step,
+    then lock the account from another client with five wrong passwords; return
+    a right code for the step."""
+    from tests.conftest import AuthActions
+    from tests.support.mfa_flows import setup_totp
+
+    auth.login()
+    totp = setup_totp(client, totp_clock)
+    auth.logout()
+    totp_clock.advance(30)
+    assert auth.login().headers["Location"].startswith("/tf-validate")
+    guesser = AuthActions(app.test_client())
+    for _ in range(5):
+        guesser.login(password="wrong")
+    return totp.at(totp_clock.now)
+
+
+def test_a_lock_reached_meanwhile_ends_the_sign_in_at_the_second_factor(
+    client, auth, demo_users, app, totp_clock
+):
+    import sqlalchemy as sa
+
+    from diary.models import AuditEvent
+    from tests.support.mfa_flows import submit_code
+
+    good = _at_second_factor_when_locked(app, client, auth, totp_clock)
+    response = submit_code(client, good)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert client.get("/").status_code == 302  # not signed in
+    with client.session_transaction() as sess:
+        assert "tf_user_id" not in sess  # the half-done sign-in is forgotten
+    with app.app_context():
+        last = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (last.tag, last.details["reason"]) == ("account:login:failure", "locked")
+
+
+def test_a_lock_reached_meanwhile_answers_json_like_a_failed_sign_in(
+    client, auth, demo_users, app, totp_clock
+):
+    from tests.support.mfa_flows import page_csrf
+
+    good = _at_second_factor_when_locked(app, client, auth, totp_clock)
+    token = page_csrf(client.get("/tf-validate").get_data(as_text=True))
+    response = client.post(
+        "/tf-validate", json={"code": good}, headers={"X-CSRF-Token": token}
+    )
+    assert response.status_code == 400
+    with app.test_request_context():
+        generic = get_message("GENERIC_AUTHN_FAILED")[0]
+    assert response.get_json()["response"]["errors"] == [generic]
+    assert client.get("/").status_code == 302
+
+
+def test_a_lock_reached_meanwhile_also_ends_the_recovery_code_step(
+    client, auth, demo_users, app, totp_clock
+):
+    from tests.support.mfa_flows import submit_code
+
+    _at_second_factor_when_locked(app, client, auth, totp_clock)
+    response = submit_code(client, "aaaa-bbbb-cccc", path="/mf-recovery")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    with client.session_transaction() as sess:
+        assert "tf_user_id" not in sess

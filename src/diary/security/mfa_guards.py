@@ -4,6 +4,11 @@
   5 per 5 minutes) in the shared Flask-Limiter storage: each failure counts (see
   :func:`count_second_factor_failure`), every attempt is checked first, and each
   request for an emailed code counts too.
+* A sign-in halfway through (password done, second factor not yet) ends when the
+  account is locked meanwhile: Flask-Security asks ``is_locked()`` after the
+  password, not again at the second-factor step (``/tf-validate``,
+  ``/mf-recovery``, a passkey as second factor), so a lock reached by failures
+  there, or elsewhere, would otherwise not stop the attempt in progress.
 * WebAuthn requests must arrive at ``BASE_URL``'s host: Flask-Security checks
   responses against the Host header, Diary's relying party is ``BASE_URL``.
 * Recovery codes are shown once, when generated: the library's "show my codes"
@@ -20,18 +25,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, abort, flash, redirect, request, session
+from flask import Flask, abort, flash, jsonify, redirect, request, session
 from flask_login import current_user
 from flask_principal import Need, RoleNeed, identity_loaded
 from flask_security.core import _on_identity_loaded
 from flask_security.decorators import default_unauthz_handler
 from flask_security.proxies import _security
-from flask_security.utils import is_user_authenticated, url_for_security
+from flask_security.tf_plugin import tf_clean_session
+from flask_security.utils import get_message, is_user_authenticated, url_for_security
 from limits import parse
 
 from diary.extensions import limiter, security
+from diary.security.client import client_info
 from diary.security.webauthn_util import rp_id
-from diary.services import mfa
+from diary.services import lockout, mfa
 
 # Endpoints a user reaches after the password, before the second factor.
 SECOND_FACTOR_ENDPOINTS = frozenset(
@@ -112,6 +119,8 @@ def _limit_second_factor():
     uid = session.get("tf_user_id")
     if not uid or is_user_authenticated(current_user):
         return None
+    if _locked_meanwhile(uid):
+        return _end_sign_in()
     if request.endpoint == "security.two_factor_rescue":
         # Each rescue request may send a mail: it counts whatever its outcome.
         if _limiting() and not limiter.limiter.hit(_limit_item(), LIMIT_NAMESPACE, uid):
@@ -120,6 +129,25 @@ def _limit_second_factor():
     if not second_factor_allowed(uid):
         abort(429)
     return None
+
+
+def _locked_meanwhile(fs_uniquifier: str) -> bool:
+    user = security.datastore.find_user(fs_uniquifier=fs_uniquifier)
+    if user is None:
+        return False  # the library refuses a sign-in state without its user
+    client = client_info()
+    return lockout.refuse_if_locked(user, ip=client.ip, user_agent=client.user_agent)
+
+
+def _end_sign_in():
+    """Forget the half-done sign-in and answer as a failed sign-in does: the
+    library's generic message, back to the login form (400 for JSON)."""
+    tf_clean_session()
+    message = get_message("GENERIC_AUTHN_FAILED")[0]
+    if _security._want_json(request):
+        return jsonify({"meta": {"code": 400}, "response": {"errors": [message]}}), 400
+    flash(message, "error")
+    return redirect(url_for_security("login"))
 
 
 def _require_rp_host():
