@@ -178,6 +178,9 @@ class Defaults:
     LIMIT_RESET_PER_EMAIL = "3 per hour"
     # Confirmation mail resends per email address asked for.
     LIMIT_CONFIRM_PER_EMAIL = "3 per hour"
+    # Refused API credentials per client IP; over it, API requests with a credential
+    # from that IP get 429 until the window ends (each refusal is also audited).
+    LIMIT_API_AUTH_FAILURES_PER_IP = "20 per minute"
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (ProxyFix).
     # 0: use the TCP peer address. Never more than there really are: clients could
     # then choose the IP address that rate limits and the audit log see.

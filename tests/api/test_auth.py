@@ -286,3 +286,55 @@ def test_revoke_all_tokens_also_ends_refresh_tokens(app, demo_users):
     )
     assert refreshed.status_code == 400
     assert "REVOKED" in refreshed.get_data(as_text=True)
+
+
+# --- refused credentials per client IP (LIMIT_API_AUTH_FAILURES_PER_IP) -------------
+
+
+def _from(app, ip, headers):
+    """An API client at address ``ip`` sending ``headers``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return ApiClient(client, headers)
+
+
+def test_refused_credentials_are_limited_per_ip(app, demo_users):
+    app.config["LIMIT_API_AUTH_FAILURES_PER_IP"] = "3 per minute"
+    good, _ = make_pat(app, "writer@example.com")
+    bad = "Bearer diary_pat_" + "C" * 43
+    for header in (bad, "Bearer junk", "Basic abc"):
+        problem_of(_from(app, "203.0.113.7", {"Authorization": header}).get("/api/v1/me"), 401)
+    audited = len(_events(app, "account:token:auth_failure"))
+
+    # The budget is used up: even a good token from that address waits, and the
+    # refused request is not audited.
+    for header in (bad, f"Bearer {good}"):
+        response = _from(app, "203.0.113.7", {"Authorization": header}).get("/api/v1/me")
+        body = problem_of(response, 429)
+        assert body["type"] == "/api/v1/problems/too-many-failures"
+        assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert len(_events(app, "account:token:auth_failure")) == audited
+
+    # Another address is not affected.
+    other = _from(app, "198.51.100.9", {"Authorization": f"Bearer {good}"})
+    assert other.get("/api/v1/me").status_code == 200
+
+
+def test_good_tokens_and_sessions_do_not_count(app, api_login, demo_users):
+    app.config["LIMIT_API_AUTH_FAILURES_PER_IP"] = "1 per minute"
+    good, _ = make_pat(app, "writer@example.com")
+    client = _from(app, "203.0.113.8", {"Authorization": f"Bearer {good}"})
+    for _ in range(3):
+        assert client.get("/api/v1/me").status_code == 200
+    session = api_login("session")
+    for _ in range(3):
+        assert session.get("/api/v1/me").status_code == 200
+
+
+def test_auth_token_failures_count_too(app, demo_users):
+    app.config["LIMIT_API_AUTH_FAILURES_PER_IP"] = "2 per minute"
+    for _ in range(2):
+        response = _from(app, "203.0.113.9", {"Authentication-Token": "garbage"}).get("/api/v1/me")
+        problem_of(response, 401)
+    response = _from(app, "203.0.113.9", {"Authentication-Token": "garbage"}).get("/api/v1/me")
+    assert problem_of(response, 429)["type"] == "/api/v1/problems/too-many-failures"

@@ -21,6 +21,20 @@ def test_a_limit_counts_per_key_and_says_when_to_retry(app):
         ratelimits.hit(Limit.LOGIN_PER_IP, "192.0.2.1")  # another limit
 
 
+def test_check_does_not_count_but_tells_when_the_limit_is_used_up(app):
+    app.config["LIMIT_API_AUTH_FAILURES_PER_IP"] = "2 per minute"
+    with app.app_context():
+        for _ in range(5):
+            ratelimits.check(Limit.API_AUTH_FAILURES_PER_IP, "192.0.2.1")
+        ratelimits.hit(Limit.API_AUTH_FAILURES_PER_IP, "192.0.2.1")
+        ratelimits.check(Limit.API_AUTH_FAILURES_PER_IP, "192.0.2.1")
+        ratelimits.hit(Limit.API_AUTH_FAILURES_PER_IP, "192.0.2.1")
+        with pytest.raises(ratelimits.Exceeded) as exceeded:
+            ratelimits.check(Limit.API_AUTH_FAILURES_PER_IP, "192.0.2.1")
+        assert 1 <= exceeded.value.retry_after <= 60
+        ratelimits.check(Limit.API_AUTH_FAILURES_PER_IP, "192.0.2.2")
+
+
 def test_each_app_counts_in_its_own_storage(app, database_url, tmp_path):
     from diary import create_app
     from tests.conftest import base_config

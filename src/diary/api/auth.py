@@ -16,6 +16,13 @@ a cookie-authenticated request must carry the CSRF token in the ``X-CSRFToken``
 header. The API blueprints are exempt from Flask-WTF's app-wide check (which would
 demand a CSRF token from token clients too) and call ``csrf.protect()`` here,
 once they know the session is what authenticates the request.
+
+Refused credentials are counted per client IP (``LIMIT_API_AUTH_FAILURES_PER_IP``):
+once an address has used up its budget, every request from it that carries a
+credential gets 429 with ``Retry-After`` before the credential is looked at, and
+writes no audit event. Tokens are far too long to guess; the limit keeps a
+client that keeps sending bad ones from filling the audit log. A locked account's
+valid token is not a refused credential and does not count.
 """
 
 from __future__ import annotations
@@ -33,8 +40,9 @@ from diary.api.errors import ApiProblem
 from diary.extensions import csrf, limiter, security
 from diary.models import ApiToken, User
 from diary.security.client import client_info
-from diary.services import tokens
+from diary.services import ratelimits, tokens
 from diary.services.audit import AuditTag, record_event
+from diary.services.ratelimits import Limit
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -74,6 +82,8 @@ def authenticate() -> Caller:
     auth_token = request.headers.get(
         current_app.config["SECURITY_TOKEN_AUTHENTICATION_HEADER"]
     )
+    if authorization is not None or auth_token is not None:
+        _refuse_if_failing_too_often(client)
     if authorization is not None and auth_token is not None:
         # Two credentials: which one counts would be a guess (RFC 6750 forbids a
         # client to send more than one), so neither does.
@@ -98,7 +108,8 @@ def authenticate() -> Caller:
                 "This account is temporarily locked; the token works again once it is "
                 "unlocked.",
             ) from None
-        except tokens.TokenRefused:
+        except tokens.TokenRefused:  # recorded in the audit log by the service
+            _count_failure(client)
             raise _invalid_token() from None
         return _sign_in(Caller(token.user, PERSONAL_ACCESS_TOKEN, token))
     if auth_token is not None:
@@ -183,7 +194,7 @@ def _auth_token_user(value: str, client) -> User:
         _record_failure("auth_token_invalid", client, user)
         raise _invalid_token()
     if user.is_locked():
-        _record_failure("locked", client, user)
+        _record_failure("locked", client, user, counts=False)
         raise ApiProblem(
             "account-locked",
             "This account is temporarily locked; sign in again once it is unlocked.",
@@ -191,7 +202,9 @@ def _auth_token_user(value: str, client) -> User:
     return user
 
 
-def _record_failure(reason: str, client, user: User | None = None) -> None:
+def _record_failure(reason: str, client, user: User | None = None, counts: bool = True) -> None:
+    if counts:
+        _count_failure(client)
     record_event(
         AuditTag.TOKEN_AUTH_FAILURE,
         user=user,
@@ -199,6 +212,25 @@ def _record_failure(reason: str, client, user: User | None = None) -> None:
         user_agent=client.user_agent,
         details={"reason": reason},
     )
+
+
+def _refuse_if_failing_too_often(client) -> None:
+    try:
+        ratelimits.check(Limit.API_AUTH_FAILURES_PER_IP, client.ip or "unknown")
+    except ratelimits.Exceeded as exceeded:
+        raise ApiProblem(
+            "too-many-failures",
+            "Too many refused credentials from this address; try again after "
+            "Retry-After seconds.",
+            headers={"Retry-After": str(exceeded.retry_after)},
+        ) from None
+
+
+def _count_failure(client) -> None:
+    try:
+        ratelimits.hit(Limit.API_AUTH_FAILURES_PER_IP, client.ip or "unknown")
+    except ratelimits.Exceeded:
+        pass  # already used up meanwhile: the next request is refused up front
 
 
 def _sign_in(caller: Caller) -> Caller:

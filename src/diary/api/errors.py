@@ -48,6 +48,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "account-locked": (403, "The account is temporarily locked"),
     "insufficient-scope": (403, "The access token lacks the scope needed"),
     "invalid-cursor": (400, "The pagination cursor is not valid"),
+    "too-many-failures": (429, "Too many refused credentials"),
 }
 
 

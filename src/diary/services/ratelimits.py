@@ -33,6 +33,7 @@ class Limit(enum.Enum):
     RESET_PER_IP = ("ip.reset", "LIMIT_RESET_PER_IP")
     RESET_PER_EMAIL = ("email.reset", "LIMIT_RESET_PER_EMAIL")
     CONFIRM_PER_EMAIL = ("email.confirm", "LIMIT_CONFIRM_PER_EMAIL")
+    API_AUTH_FAILURES_PER_IP = ("ip.api_auth_failure", "LIMIT_API_AUTH_FAILURES_PER_IP")
 
     @property
     def label(self) -> str:
@@ -63,6 +64,20 @@ def hit(limit: Limit, key: str) -> None:
 
     :raises Exceeded: if the limit was already used up; the request is not counted.
     """
+    _ask(limit, key, count=True)
+
+
+def check(limit: Limit, key: str) -> None:
+    """Check, without counting, that ``limit`` has room left for ``key``: for
+    limits that count only failures, checked before the attempt and hit after a
+    failure.
+
+    :raises Exceeded: if the limit is used up.
+    """
+    _ask(limit, key, count=False)
+
+
+def _ask(limit: Limit, key: str, count: bool) -> None:
     item = parse(current_app.config[limit.setting])
     limiter = current_app.extensions[EXTENSION_KEY]
     # RATELIMIT_KEY_PREFIX is Flask-Limiter's own setting for sharing one storage
@@ -70,7 +85,7 @@ def hit(limit: Limit, key: str) -> None:
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
     identifiers = (KEY_PREFIX, prefix, limit.label, key)
     try:
-        if limiter.hit(item, *identifiers):
+        if (limiter.hit if count else limiter.test)(item, *identifiers):
             return
     except Exception:
         # The storage (Redis) is unreachable. Flask-Limiter's own setting decides,
