@@ -137,20 +137,41 @@ def test_wrong_code_reaches_track_failed_authn_as_second_factor(
         assert event.details == {"kind": "code"}
 
 
-def test_second_factor_step_is_rate_limited_per_user(client, auth, demo_users, app, totp_clock):
+def _five_wrong_codes(client, auth, totp_clock) -> str:
+    """Set up TOTP for the writer, sign in again with the password and send five
+    wrong codes; return the right code for the step."""
     auth.login()
     totp = setup_totp(client, totp_clock)
     auth.logout()
     totp_clock.advance(30)
     good = totp.at(totp_clock.now)
     wrong = f"{(int(good) + 1) % 1_000_000:06d}"
-
     auth.login()
     for _ in range(5):
         assert submit_code(client, wrong).status_code == 200
+    return good
+
+
+def test_second_factor_step_is_rate_limited_per_user(client, auth, demo_users, app, totp_clock):
+    # Five failures would also lock the account, which ends the sign-in instead
+    # (test_mfa_guards); a higher lockout threshold shows the rate limit alone.
+    app.config["LOCKOUT_THRESHOLD"] = 10
+    good = _five_wrong_codes(client, auth, totp_clock)
     # The sixth attempt is refused before the code is looked at, even a right one.
     assert submit_code(client, good).status_code == 429
     assert client.get("/").status_code == 302
+
+
+def test_five_wrong_codes_lock_the_account_and_end_the_sign_in(
+    client, auth, demo_users, app, totp_clock
+):
+    good = _five_wrong_codes(client, auth, totp_clock)
+    # The fifth failure locked the account: the right code now ends the sign-in.
+    response = submit_code(client, good)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert client.get("/").status_code == 302
+    assert auth.login().status_code == 200  # the password too is refused while locked
+    assert AuditTag.ACCOUNT_LOCKED in tags(app, "writer@example.com")
 
 
 def test_email_codes_as_a_method(client, auth, demo_users, app, totp_clock, outbox):
