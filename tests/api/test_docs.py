@@ -83,3 +83,40 @@ def test_the_python_example_in_docs_api_md_works(app, demo_users, monkeypatch, c
         server.shutdown()
         thread.join(timeout=5)
     assert "Written from docs" in capsys.readouterr().out
+
+
+def test_every_problem_type_leads_to_a_page_that_explains_it(client):
+    from markupsafe import escape
+
+    from diary.api import errors
+
+    types = errors.problem_types()
+    assert {slug for slug, *_ in types} >= {"invalid-token", "too-many-failures", "server-error"}
+    for slug, status, title, when in types:
+        response = client.get(errors.TYPE_PREFIX + slug)
+        assert response.status_code == 200 and response.mimetype == "text/html"
+        page = response.get_data(as_text=True)
+        assert f"<h1>{title}</h1>" in page and str(status) in page
+        assert str(escape(when)) in page
+    index = client.get("/api/v1/problems").get_data(as_text=True)
+    assert all(f'href="{errors.TYPE_PREFIX}{slug}"' in index for slug, *_ in types)
+
+
+def test_an_unknown_problem_type_is_a_404_problem(client):
+    response = client.get("/api/v1/problems/no-such-thing")
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_docs_list_the_same_problem_types_as_the_code():
+    from diary.api import errors
+
+    api_md = (Path(diary.__file__).parents[2] / "docs" / "api.md").read_text()
+    documented = set(re.findall(r"^\| (\d{3}) \| `([a-z-]+)` \|", api_md, re.M))
+    sent = {(str(status), slug) for slug, status, *_ in errors.problem_types()}
+    # Every type the docs name is one the code has and means the same status;
+    # the statuses the API never answers with on purpose need no line there.
+    assert documented <= sent
+    assert {slug for _, slug in documented} >= {
+        "invalid-token", "too-many-failures", "rate-limited", "validation-error",
+        "account-locked", "insufficient-scope", "csrf-failed", "invalid-cursor",
+    }

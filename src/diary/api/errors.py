@@ -1,7 +1,8 @@
 """Every failure under ``/api/v1`` as ``application/problem+json`` (RFC 9457).
 
 Each kind of failure has a stable ``type`` (a URI reference, relative to the
-site: ``/api/v1/problems/<slug>``; docs/api.md lists them), a ``title`` that does
+site: ``/api/v1/problems/<slug>``, a page that says what it means, from
+:data:`WHEN`; docs/api.md lists them too), a ``title`` that does
 not change from one occurrence to the next, the HTTP ``status`` and a ``detail``
 for this occurrence. Validation failures add ``errors``: the failing fields with
 their messages. A 500 never says more than that something went wrong.
@@ -50,6 +51,46 @@ KINDS: dict[str, tuple[int, str]] = {
     "invalid-cursor": (400, "The pagination cursor is not valid"),
     "too-many-failures": (429, "Too many refused credentials"),
 }
+
+
+# slug -> when an API answers with it: the page at its type URI says this.
+WHEN: dict[str, str] = {
+    "bad-request": "The request could not be read: the body is not JSON, say.",
+    "invalid-cursor": "The cursor parameter was not made by the API.",
+    "unauthenticated": "The request carried no credential at all.",
+    "invalid-token": (
+        "The token is malformed, unknown, expired or revoked, or its user is "
+        "deactivated (one answer for all; the reason is in the audit log), or the "
+        "request carried two token headers."
+    ),
+    "forbidden": "Another user's entry, or the account's roles do not allow this.",
+    "insufficient-scope": "The personal access token lacks the scope this needs.",
+    "account-locked": "The account is temporarily locked after failed sign-ins.",
+    "csrf-failed": "A request signed in by the session cookie without the right X-CSRFToken header.",
+    "not-found": "No such entry, or no such path under /api/v1.",
+    "method-not-allowed": "The method is not allowed here; the Allow header lists those that are.",
+    "not-acceptable": "The API cannot answer in a format the Accept header allows.",
+    "conflict": "The entry changed since expected_updated_at: fetch it again.",
+    "body-too-large": "The request body is over the limit (API_MAX_BODY_BYTES).",
+    "unsupported-media-type": "The body is not in a format the API reads (JSON).",
+    "validation-error": "A field breaks a rule; the errors member names the fields.",
+    "rate-limited": "Too many requests; wait Retry-After seconds.",
+    "too-many-failures": (
+        "Too many refused credentials from this address; every request from it that "
+        "carries a credential waits Retry-After seconds."
+    ),
+    "server-error": "Something went wrong on the server; it has been logged.",
+}
+
+
+def problem_types() -> list[tuple[str, int, str, str]]:
+    """Return every problem type as ``(slug, status, title, when)``, by status."""
+    found = {slug: (status, title) for status, (slug, title) in BY_STATUS.items()}
+    found.update(KINDS)
+    return sorted(
+        ((slug, status, title, WHEN[slug]) for slug, (status, title) in found.items()),
+        key=lambda t: (t[1], t[0]),
+    )
 
 
 class ApiProblem(HTTPException):
