@@ -25,14 +25,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, abort, flash, jsonify, redirect, request, session
+from flask import Flask, abort, flash, redirect, request, session
 from flask_login import current_user
 from flask_principal import Need, RoleNeed, identity_loaded
 from flask_security.core import _on_identity_loaded
 from flask_security.decorators import default_unauthz_handler
 from flask_security.proxies import _security
 from flask_security.tf_plugin import tf_clean_session
-from flask_security.utils import get_message, is_user_authenticated, url_for_security
+from flask_security.utils import (
+    get_message,
+    is_user_authenticated,
+    json_error_response,
+    url_for_security,
+)
 from limits import parse
 
 from diary.extensions import limiter, security
@@ -145,7 +150,7 @@ def _end_sign_in():
     tf_clean_session()
     message = get_message("GENERIC_AUTHN_FAILED")[0]
     if _security._want_json(request):
-        return jsonify({"meta": {"code": 400}, "response": {"errors": [message]}}), 400
+        return _security._render_json(json_error_response(errors=message), 400, None, None)
     flash(message, "error")
     return redirect(url_for_security("login"))
 

@@ -18,7 +18,8 @@ or Flask-Security's JSON error shape when the request wants JSON.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
+from flask_security.utils import json_error_response
 
 from diary import errors
 from diary.extensions import limiter, security
@@ -81,8 +82,7 @@ def too_many_requests(retry_after: int):
     """Return the 429 answer: JSON when the request wants JSON, else the page."""
     headers = {"Retry-After": str(retry_after)}
     if security._want_json(request):
-        body = {"meta": {"code": 429}, "response": {"errors": [MESSAGE]}}
-        return jsonify(body), 429, headers
+        return security._render_json(json_error_response(errors=MESSAGE), 429, headers, None)
     body, status = errors.render_error(429, MESSAGE)
     return body, status, headers
 
