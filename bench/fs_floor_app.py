@@ -6,8 +6,8 @@ templates. ``GET /`` is an empty ``@auth_required()`` view, so its requests/s is
 what any page of any app that signs its users in with Flask-Security and loads them
 from PostgreSQL can reach on this machine at best: the session cookie read, the
 user loaded by Flask-Login in one query (without a transaction around it), the
-identity built by Flask-Principal. Diary's dashboard does all that and then reads and renders the
-entries.
+identity built by Flask-Principal. Diary's dashboard does all that and then reads
+and renders the entries.
 
 Bench code only: ``bench/dashboard`` gives it a database of its own
 (``DIARY_BENCH_FS_DATABASE_URL``) and a random secret (``DIARY_BENCH_SECRET``: the

@@ -69,8 +69,10 @@ def _autocommit_reads() -> None:
     if request.method not in SAFE_METHODS or request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, READS_ONLY_ATTR, False):
+        return
     # A session already in a transaction (a test that holds the app context, say)
     # keeps it: the isolation level can only be chosen before one begins.
     session = db.session()
-    if getattr(view, READS_ONLY_ATTR, False) and not session.in_transaction():
+    if not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
