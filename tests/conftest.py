@@ -163,7 +163,7 @@ def make_user(app):
         from flask_security import hash_password
         from flask_security.utils import naive_utcnow
 
-        from diary.extensions import security
+        from diary.security.core import security
 
         with app.app_context():
             user = security.datastore.create_user(
@@ -174,6 +174,28 @@ def make_user(app):
             return user.id
 
     return _make
+
+
+def lock_account(app, email: str) -> None:
+    """Lock ``email``'s account the way guessing does: LOCKOUT_THRESHOLD failures."""
+    from diary.models import User
+    from diary.services import lockout
+
+    with app.test_request_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        for _ in range(int(app.config["LOCKOUT_THRESHOLD"])):
+            lockout.record_failure(user, method="password")
+        assert lockout.is_locked(user)
+
+
+def unlock_account(app, email: str) -> None:
+    """Unlock ``email``'s account (as ``flask users unlock`` does)."""
+    from diary.models import User
+    from diary.services import lockout
+
+    with app.test_request_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        lockout.unlock(user, reason="cli")
 
 
 class FakeClock:
@@ -262,7 +284,7 @@ class TotpClock:
 def totp_clock(app):
     """Put the app's authenticator/email codes on a controlled clock (fixed in the
     middle of a 30-second step, so a code's step is never ambiguous)."""
-    from diary.extensions import security
+    from diary.security.core import security
 
     clock = TotpClock(1_800_000_015.0)
     with app.app_context():

@@ -48,8 +48,9 @@ def run_in_fresh_process(code: str, env: dict[str, str], tmp_path) -> str:
     switched *off* can only be checked in a process of its own.
     """
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DIARY_")}
-    environment.update(env, DIARY_INSTANCE_PATH=str(tmp_path / "fresh"),
+    environment.update(DIARY_INSTANCE_PATH=str(tmp_path / "fresh"),
                        DIARY_DATABASE_URL="sqlite:///" + str(tmp_path / "fresh.sqlite3"))
+    environment.update(env)
     done = subprocess.run([sys.executable, "-c", code], env=environment, cwd=ROOT,
                           capture_output=True, text=True, check=True)
     return done.stdout
@@ -62,9 +63,11 @@ print(client.get("/register").status_code, 'href="/register"' in client.get("/lo
 """
 
 
-def test_registerable_false_in_the_environment_turns_register_off(tmp_path):
-    assert run_in_fresh_process(REGISTER_PAGES, {}, tmp_path).split() == ["200", "True"]
-    off = {"DIARY_SECURITY_REGISTERABLE": "false"}
+def test_registerable_false_in_the_environment_turns_register_off(tmp_path, database_url):
+    # On the migrated test database: the pages' sessions are stored in it.
+    on = {"DIARY_DATABASE_URL": database_url}
+    assert run_in_fresh_process(REGISTER_PAGES, on, tmp_path).split() == ["200", "True"]
+    off = {**on, "DIARY_SECURITY_REGISTERABLE": "false"}
     assert run_in_fresh_process(REGISTER_PAGES, off, tmp_path).split() == ["404", "False"]
 
 
@@ -108,8 +111,8 @@ def test_https_login_sets_secure_session_and_remember_cookies(database_url, tmp_
     assert response.status_code == 302
     cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
     assert "Secure" in cookies["session"]
-    assert "Secure" in cookies["remember_token"]
-    assert "HttpOnly" in cookies["remember_token"]
+    assert "Secure" in cookies["diary_remember"]
+    assert "HttpOnly" in cookies["diary_remember"]
 
 
 def test_database_url_from_the_environment(make_app, tmp_path):
@@ -133,9 +136,12 @@ def test_redis_url_becomes_the_rate_limit_storage():
     assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/1"
 
 
-def test_session_lifetime_in_seconds_becomes_a_timedelta(make_app):
-    app = make_app({"DIARY_PERMANENT_SESSION_LIFETIME": "3600"})
+def test_session_store_records_live_the_idle_timeout(make_app):
+    """Flask's PERMANENT_SESSION_LIFETIME is how long the session store keeps a
+    record after its last write: Diary derives it from SESSION_IDLE_TIMEOUT."""
+    app = make_app({"DIARY_SESSION_IDLE_TIMEOUT": "3600"})
     assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=1)
+    assert app.config["SESSION_REFRESH_EACH_REQUEST"] is False
 
 
 def test_instance_path_from_the_environment(make_app, tmp_path, monkeypatch):

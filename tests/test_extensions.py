@@ -15,7 +15,11 @@ def test_constraints_and_indexes_are_named(app):
 
 
 def test_extensions_are_bound_by_the_factory(app):
+    from diary.security.core import security
+
     for name in ("sqlalchemy", "migrate", "csrf", "security", "mailman", "limiter"):
         assert name in app.extensions, name
-    assert app.extensions["security"].datastore is extensions.security.datastore
+    assert app.extensions["security"].datastore is security.datastore
+    with app.app_context():
+        assert extensions.datastore() is security.datastore
 

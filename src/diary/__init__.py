@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_hooks(app)
     return app
 
 
@@ -69,6 +70,13 @@ def register_errorhandlers(app: Flask) -> None:
     from diary import errors
 
     errors.init_app(app)
+
+
+def register_hooks(app: Flask) -> None:
+    """Put every request hook in the one order of :mod:`diary.pipeline`."""
+    from diary import pipeline
+
+    pipeline.install(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -166,7 +166,8 @@ class Defaults:
     LOCKOUT_NOTIFY = True
 
     # --- Rate limits (issue 3) --------------------------------------------------
-    # Redis URL shared by all app instances (rate limits); empty: in memory.
+    # Redis URL shared by all app instances (rate limits and sessions); empty: rate
+    # limits in memory, sessions in the database.
     REDIS_URL = ""
     # Sign-in attempts (POSTs) per client IP, across all sign-in forms and the JSON API.
     LIMIT_LOGIN_PER_IP = "10 per minute"
@@ -187,14 +188,16 @@ class Defaults:
     TRUSTED_PROXIES = 0
 
     # --- Sessions and security headers (issue 3) --------------------------------
-    # Seconds without a request after which a session ends (checked on the server).
+    # Seconds without a request after which a session ends (its server-side record).
     SESSION_IDLE_TIMEOUT = 30 * 60
     # Seconds after sign-in after which a session ends however active (server-side).
     SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60
     # Offer "remember me" on the login form; false hides it and ignores it if posted.
     REMEMBER_ME = True
-    # Seconds a "remember me" cookie lasts (Flask-Login's REMEMBER_COOKIE_DURATION).
+    # Seconds "remember me" lasts after sign-in (a server-side record, revocable).
     REMEMBER_COOKIE_DURATION = 14 * 24 * 60 * 60
+    # Prefix of the session records' keys in the store (Redis or the database).
+    SESSION_KEY_PREFIX = "diary:session:"
     # Flask-Security's blueprint-only Cache-Control is off: Diary sets
     # "no-store, private" on every response to a signed-in user itself
     # (diary.security.headers), which also renders right with Werkzeug 3.1.
@@ -275,6 +278,10 @@ class Defaults:
     API_TOKEN_DEFAULT_LIFETIME_DAYS = 90
     # Most unrevoked personal access tokens one user may hold at once.
     API_TOKENS_PER_USER_MAX = 50
+    # Longest lifetime a new personal access token may be given, in days.
+    API_TOKEN_MAX_LIFETIME_DAYS = 365
+    # Offer tokens that never expire (an operator's choice; off: every token expires).
+    API_TOKEN_NEVER_EXPIRES_ALLOWED = False
     # Flask-Security auth tokens (POST /login with include_auth_token) live 15 minutes.
     SECURITY_TOKEN_MAX_AGE = timedelta(minutes=15)
     # Login returns a refresh token too; POST /refresh-token swaps it for a new pair.
@@ -323,7 +330,15 @@ def finalize(config, instance_path: str) -> None:
     for name in _SECONDS_SETTINGS:
         if isinstance(config.get(name), (int, float)):
             config[name] = timedelta(seconds=config[name])
-    if isinstance(config.get("PERMANENT_SESSION_LIFETIME"), (int, float)):
+    # Server-side sessions (diary.security.session_store): a record lives the idle
+    # timeout after its last write, and is written only when it changed (a
+    # signed-in session is rewritten once a minute while in use).
+    if "SESSION_IDLE_TIMEOUT" in config:
         config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-            seconds=config["PERMANENT_SESSION_LIFETIME"]
+            seconds=float(config["SESSION_IDLE_TIMEOUT"])
         )
+    config["SESSION_REFRESH_EACH_REQUEST"] = False
+    # Diary mails these notices itself, once it has ended the account's other
+    # sessions and tokens, so that the mail can say which (diary.security.account_events).
+    config["SECURITY_SEND_PASSWORD_CHANGE_EMAIL"] = False
+    config["SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL"] = False

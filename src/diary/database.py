@@ -28,9 +28,6 @@ def init_app(app: Flask) -> None:
     """
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
-    # First of the hooks that touch the database: the user of the request is loaded
-    # by Flask-Principal's before_request hook, registered after this one.
-    app.before_request(_autocommit_reads)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_on_connect)
@@ -65,7 +62,9 @@ def reads_only(view: View) -> View:
     return view
 
 
-def _autocommit_reads() -> None:
+def autocommit_reads() -> None:
+    """Run a ``@reads_only`` view's statements without a transaction (a request
+    hook: it must come before anything touches the database, see diary.pipeline)."""
     if request.method not in SAFE_METHODS or request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from diary.extensions import db, limiter
 from diary.models import User
+from diary.models.types import Strength
 from diary.services import tokens
 from tests.conftest import AuthActions, csrf_token
 
@@ -61,11 +62,19 @@ class ApiClient:
         return self.open("DELETE", path, **kw)
 
 
-def make_pat(app, email, scopes=("entries:read", "entries:write"), lifetime=timedelta(days=90), name="test"):
-    """Create a personal access token for ``email``; return (secret, token id)."""
+def make_pat(
+    app,
+    email,
+    scopes=("entries:read", "entries:write"),
+    lifetime=timedelta(days=90),
+    name="test",
+    strength=Strength.PASSWORD,
+):
+    """Create a personal access token for ``email``, as a session of ``strength``
+    would; return (secret, token id)."""
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        new = tokens.create_token(user, name, list(scopes), lifetime)
+        new = tokens.create_token(user, name, list(scopes), lifetime, strength=strength)
         return new.secret, new.token.id
 
 

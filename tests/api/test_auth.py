@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from diary.extensions import db, security
+from diary.extensions import db
+from diary.security.core import security
 from diary.models import ApiToken, AuditEvent, User
 from diary.models.types import utcnow
 from diary.services import tokens
 from tests.api.conftest import ApiClient, login_auth_token, make_pat, problem_of
+from tests.conftest import lock_account, unlock_account
 
 
 def _events(app, tag):
@@ -40,6 +42,7 @@ def test_expired_token_is_refused_on_a_controlled_clock(app, demo_users, monkeyp
 
 
 def test_token_without_expiry_keeps_working(app, demo_users, monkeypatch):
+    app.config["API_TOKEN_NEVER_EXPIRES_ALLOWED"] = True  # an operator's choice
     secret, _ = make_pat(app, "writer@example.com", lifetime=None)
     start = utcnow()
     monkeypatch.setattr(tokens, "utcnow", lambda: start + timedelta(days=3650))
@@ -104,15 +107,15 @@ def test_deactivated_user_is_refused_even_if_a_token_was_left_unrevoked(app, dem
     assert _events(app, "account:token:auth_failure")[-1].details["reason"] == "deactivated"
 
 
-def test_locked_account_refuses_but_keeps_its_tokens(app, demo_users, monkeypatch):
+def test_locked_account_refuses_but_keeps_its_tokens(app, demo_users):
     secret, token_id = make_pat(app, "writer@example.com")
     api = _bearer(app, secret)
-    monkeypatch.setattr(User, "is_locked", lambda self, form_error=None: True)
+    lock_account(app, "writer@example.com")
     body = problem_of(api.get("/api/v1/me"), 403)
     assert body["type"] == "/api/v1/problems/account-locked"
     with app.app_context():
         assert db.session.get(ApiToken, token_id).revoked_at is None
-    monkeypatch.setattr(User, "is_locked", lambda self, form_error=None: False)
+    unlock_account(app, "writer@example.com")
     assert api.get("/api/v1/me").status_code == 200
 
 
@@ -203,16 +206,17 @@ def test_auth_token_expires_after_15_minutes(app, demo_users, monkeypatch):
     assert api.get("/api/v1/me").status_code == 200
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 16 * 60)
     problem_of(api.get("/api/v1/me"), 401)
-    assert _events(app, "account:token:auth_failure")[-1].details["reason"] == "auth_token_invalid"
+    assert _events(app, "account:token:auth_failure")[-1].details["reason"] == "expired"
 
 
-def test_auth_token_refused_for_garbage_deactivated_and_locked(app, demo_users, monkeypatch):
+def test_auth_token_refused_for_garbage_deactivated_and_locked(app, demo_users):
     problem_of(ApiClient(app.test_client(), {"Authentication-Token": "garbage"}).get("/api/v1/me"), 401)
     token = login_auth_token(app, "writer@example.com", "writerpass")["authentication_token"]
     api = ApiClient(app.test_client(), {"Authentication-Token": token})
-    monkeypatch.setattr(User, "is_locked", lambda self, form_error=None: True)
+    lock_account(app, "writer@example.com")
     assert problem_of(api.get("/api/v1/me"), 403)["type"] == "/api/v1/problems/account-locked"
-    monkeypatch.undo()
+    unlock_account(app, "writer@example.com")
+    assert api.get("/api/v1/me").status_code == 200
     with app.app_context():
         security.datastore.deactivate_user(db.session.get(User, demo_users["writer@example.com"]))
         db.session.commit()
@@ -276,7 +280,10 @@ def test_two_token_headers_are_refused(app, demo_users):
 def test_revoke_all_tokens_also_ends_refresh_tokens(app, demo_users):
     user = login_auth_token(app, "writer@example.com", "writerpass")
     with app.app_context():
-        tokens.revoke_all_tokens(db.session.get(User, demo_users["writer@example.com"]))
+        tokens.revoke_all_tokens(
+            db.session.get(User, demo_users["writer@example.com"]), reason="sign_out_everywhere"
+        )
+        db.session.commit()
     browser = app.test_client()
     csrf = browser.get("/login", headers={"Accept": "application/json"}).get_json()
     refreshed = browser.post(

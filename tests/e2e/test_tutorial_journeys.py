@@ -76,7 +76,8 @@ def test_writer_opening_another_writers_entry_sees_the_403_page(page, app, make_
 def give_authenticator(app, email: str) -> str:
     """Switch on an authenticator app for ``email`` (as /tf-setup would); return
     the stored secret to make codes with."""
-    from diary.extensions import db, security
+    from diary.extensions import db
+    from diary.security.core import security
 
     with app.app_context():
         user = security.datastore.find_user(email=email)
@@ -94,7 +95,7 @@ def test_admin_edits_then_deletes_a_writers_entry(page, app, make_user, demo_use
     log_in(page, "admin@example.com", "adminpass")
     assert "/tf-validate" in page.url
     with app.app_context():
-        from diary.extensions import security
+        from diary.security.core import security
 
         code = security.totp_factory.generate_totp_password(secret)
     page.locator("input[name=code]").fill(code)

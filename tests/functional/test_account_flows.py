@@ -273,8 +273,13 @@ def test_change_password_keeps_this_session_and_ends_the_others(app, client, aut
     assert AuthActions(other).login(password=NEW_PASSPHRASE).status_code == 302
     [notice] = sent_mails(app)
     assert notice.to == ["writer@example.com"] and "was just changed" in notice.body
-    # the change, then the other client's sign-in with the old password failing
-    assert tags(app, "writer@example.com") == ["account:password:change", "account:login:failure"]
+    # The mail says what the change ended: the other browser's session (which was
+    # also remembered).
+    assert "These were ended with it:\n- 1 signed-in session\n" in notice.body
+    # the change, what it ended, then the other client's sign-in with the old
+    # password failing
+    assert tags(app, "writer@example.com") == [
+        "account:password:change", "account:sessions:ended", "account:login:failure"]
 
 
 def test_change_password_refuses_a_weak_one_and_says_why(app, client, auth, demo_users):
@@ -305,9 +310,10 @@ def test_change_password_needs_login_and_csrf(app, client, auth, demo_users):
 # --- Change email -----------------------------------------------------------------
 
 
-def request_email_change(client, new_email):
+def request_email_change(client, new_email, password="writerpass"):
     return client.post("/change-email", data={
-        "email": new_email, "csrf_token": csrf_token(client, "/change-email")})
+        "email": new_email, "password": password,
+        "csrf_token": csrf_token(client, "/change-email")})
 
 
 def test_change_email_is_confirmed_at_the_new_address_and_told_to_the_old(
@@ -334,7 +340,7 @@ def test_change_email_is_confirmed_at_the_new_address_and_told_to_the_old(
     assert auth.login("writer@example.com", "writerpass").status_code == 200
     assert auth.login("writer.new@example.org", "writerpass").status_code == 302
     assert tags(app, "writer.new@example.org") == [
-        "account:email:change_request", "account:email:change"]
+        "account:email:change_request", "account:email:change", "account:sessions:ended"]
 
 
 def test_change_email_to_a_taken_address_looks_the_same_and_mails_nobody(
@@ -415,8 +421,8 @@ def test_change_password_ends_the_accounts_auth_tokens(app, client, auth, demo_u
         user = db.session.get(User, demo_users["writer@example.com"])
         token = user.get_auth_token()
     api = app.test_client()
-    headers = {"Authentication-Token": token, "Accept": "application/json"}
-    assert api.get("/account", headers=headers).status_code == 200
+    headers = {"Authentication-Token": token}
+    assert api.get("/api/v1/me", headers=headers).status_code == 200
     auth.login()
     change_password(client, "writerpass", NEW_PASSPHRASE)
-    assert api.get("/account", headers=headers).status_code == 401
+    assert api.get("/api/v1/me", headers=headers).status_code == 401

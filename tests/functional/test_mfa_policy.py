@@ -80,7 +80,7 @@ def recoverable_app(request, database_url, tmp_path):
 def test_password_reset_never_skips_the_second_factor(recoverable_app):
     """ASVS 6.4.3: whoever controls the mailbox can set a new password, but still
     meets the second factor before the diary opens."""
-    from diary.extensions import security
+    from diary.security.core import security
     from diary.services import accounts
     from tests.conftest import AuthActions, TotpClock
 

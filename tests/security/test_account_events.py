@@ -65,13 +65,17 @@ def test_signals_from_another_app_are_not_recorded(app, make_user):
 def test_email_change_records_both_addresses_and_mails_the_old_one(app, auth, client, demo_users):
     auth.login()
     client.post("/change-email", data={
-        "email": "w.new@example.org", "csrf_token": csrf_token(client, "/change-email")})
+        "email": "w.new@example.org", "password": "writerpass",
+        "csrf_token": csrf_token(client, "/change-email")})
     open_confirm_link(client, mail_link(sent_mails(app)[0], "/change-email/"))
     recorded = [(tag, details) for tag, _uid, _ip, _ua, details in events(app)]
     assert recorded == [
         ("account:email:change_request", {"new_email": "w.new@example.org"}),
         ("account:email:change", {"old_email": "writer@example.com",
                                   "new_email": "w.new@example.org"}),
+        # The change ends the account's other sessions and tokens (none here).
+        ("account:sessions:ended", {"trigger": "email_changed", "sessions": 0,
+                                    "remembered": 0, "tokens": 0, "refresh_tokens": 0}),
     ]
     notice = sent_mails(app)[1]
     assert notice.to == ["writer@example.com"]

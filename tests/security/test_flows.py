@@ -26,7 +26,7 @@ def test_duration(value, words):
 
 
 def test_flows_are_switched_on_by_default(app):
-    from diary.extensions import security
+    from diary.security.core import security
 
     with app.app_context():
         assert security.confirmable and security.recoverable

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from flask_security import tf_disabled, tf_profile_changed, wan_deleted, wan_registered
 from flask_security.twofactor import tf_disable
 
-from diary.extensions import db, security
+from diary.extensions import db
+from diary.security.core import security
 from diary.models import AuditEvent, User
 from diary.services.audit import AuditTag
 
@@ -41,7 +42,11 @@ def test_method_added_then_removed(app, make_user, outbox):
         tf_disable(user)
         db.session.commit()
         assert not user.mf_recovery_codes
+        ended = {"trigger": "two_factor_enrolled", "sessions": 0, "remembered": 0,
+                 "tokens": 0, "refresh_tokens": 0}
         assert events(uid) == [
+            # The first second factor ends every session and token made without it.
+            (str(AuditTag.SESSIONS_ENDED), ended),
             (str(AuditTag.TWO_FACTOR_METHOD_ADDED), {"method": "authenticator"}),
             (str(AuditTag.RECOVERY_CODES_GENERATED), {"replaced": False}),
             (str(AuditTag.TWO_FACTOR_METHOD_REMOVED), {"method": "authenticator"}),
@@ -69,6 +74,7 @@ def test_passkey_events(app, make_user, outbox):
         db.session.commit()
         assert not user.mf_recovery_codes
         assert [tag for tag, _ in events(uid)] == [
+            str(AuditTag.SESSIONS_ENDED),  # the first second factor
             str(AuditTag.PASSKEY_REGISTERED),
             str(AuditTag.RECOVERY_CODES_GENERATED),
             str(AuditTag.PASSKEY_DELETED),

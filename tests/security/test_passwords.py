@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from diary.extensions import security
+from diary.security.core import security
 from diary.security.passwords import DiaryPasswordUtil
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from diary.extensions import db, security
+from diary.extensions import db
+from diary.security.core import security
 from diary.models import AuditEvent, User
 from diary.services.audit import AuditTag
 

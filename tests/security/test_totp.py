@@ -7,7 +7,8 @@ import pytest
 from passlib.exc import UsedTokenError
 from passlib.totp import TotpMatch
 
-from diary.extensions import db, security
+from diary.extensions import db
+from diary.security.core import security
 from diary.models import User
 
 

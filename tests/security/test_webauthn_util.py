@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from webauthn.helpers.structs import ResidentKeyRequirement, UserVerificationRequirement
 
-from diary.extensions import security
+from diary.security.core import security
 from diary.security.webauthn_util import rp_id, rp_origin
 
 

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from flask_security import verify_password
 
 from diary import permissions
-from diary.extensions import db, security
+from diary.extensions import db
+from diary.security.core import security
 from diary.models import Role, User
 from diary.services import accounts
 

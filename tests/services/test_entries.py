@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from diary.extensions import db
 from diary.models import Entry, User
-from diary.services import entries
+from diary.services import credentials, entries
 
 
 @pytest.fixture
@@ -20,15 +20,16 @@ def ctx(app):
 
 @pytest.fixture
 def people(ctx, make_user, mfa_policy_off):
-    """A writer, a second writer and an admin, as User objects. The admin may use
-    their role without a second factor here (MFA_REQUIRED_ROLES is tested in
-    tests/services/test_mfa.py); these tests are about the ownership rule."""
+    """A writer, a second writer and an admin, as the identities the services act
+    for. The admin may use their role without a second factor here
+    (MFA_REQUIRED_ROLES is tested in tests/services/test_credentials.py); these
+    tests are about the ownership rule."""
     ids = {
         "alice": make_user("alice@example.com"),
         "bob": make_user("bob@example.com"),
         "admin": make_user("root@example.com", role="Admin"),
     }
-    return {name: db.session.get(User, uid) for name, uid in ids.items()}
+    return {name: credentials.for_user(db.session.get(User, uid)) for name, uid in ids.items()}
 
 
 def count() -> int:
@@ -105,13 +106,13 @@ def test_admin_may_do_everything_through_permissions(people):
 
 
 def test_each_action_needs_its_own_permission(people):
-    from diary.extensions import security
+    from diary.security.core import security
 
     entry = entries.create_entry(people["alice"], "mine")
     role = security.datastore.find_role("Writer")
     security.datastore.add_permissions_to_role(role, ["entry:read-any"])
     db.session.commit()
-    bob = people["bob"]
+    bob = credentials.for_user(people["bob"].user)  # what his next request may do
     assert entries.may(bob, entries.Action.READ, entry)
     assert not entries.may(bob, entries.Action.EDIT, entry)
     assert not entries.may(bob, entries.Action.DELETE, entry)

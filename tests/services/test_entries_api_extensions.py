@@ -11,13 +11,18 @@ import pytest
 
 from diary.extensions import db
 from diary.models import User
-from diary.services import entries
+from diary.services import credentials, entries
 
 
 @pytest.fixture
 def users(app, demo_users):
+    """The demo accounts as the identities the services act for (the admin has
+    no second factor: a writer's rights only)."""
     with app.app_context():
-        yield {email: db.session.get(User, uid) for email, uid in demo_users.items()}
+        yield {
+            email: credentials.for_user(db.session.get(User, uid))
+            for email, uid in demo_users.items()
+        }
 
 
 def test_q_matches_case_insensitively_and_treats_wildcards_literally(users):
@@ -44,6 +49,7 @@ def test_q_pages_with_cursors(users):
 
 def test_list_user_entries_needs_read_any_for_others(users, mfa_policy_off):
     writer, other, admin = (users[e] for e in ("writer@example.com", "test@me.com", "admin@example.com"))
+    admin = credentials.for_user(admin.user)  # with the policy off, as mfa_policy_off set it
     theirs = entries.create_entry(other, "theirs")
     assert entries.list_user_entries(writer, writer.id).entries == []
     with pytest.raises(entries.EntryAccessDenied):

@@ -165,9 +165,10 @@ def test_lockout_is_audited_and_mailed_to_the_owner_once(app, auth, owner, clock
 
 def test_a_completed_password_reset_unlocks(app, client, auth, owner, clock):
     fail(auth, 5)
-    with app.app_context():
+    with app.test_request_context():
         user = db.session.get(User, owner)
-        # What Flask-Security sends once a reset link has set a new password.
+        # What Flask-Security sends (inside the reset request) once a reset link
+        # has set a new password.
         password_reset.send(app, user=user)
         assert not lockout.is_locked(user)
     assert auth.login(EMAIL, PASSWORD).status_code == 302

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from diary import permissions
-from diary.extensions import db, security
+from diary.extensions import db
+from diary.security.core import security
 from diary.models import User
-from diary.services import mfa
+from diary.models.types import Strength
+from diary.services import credentials, mfa
 
 
 def user_by_email(email):
@@ -28,10 +30,11 @@ def test_requiring_the_default_role_withholds_everything(app, demo_users):
     app.config["MFA_REQUIRED_ROLES"] = ["Writer"]
     with app.test_request_context("/"):
         writer = user_by_email("writer@example.com")
-        assert mfa.withheld_permissions(writer) == set(permissions.ROLE_PERMISSIONS["Writer"])
-        assert not writer.has_permission("entry:create")
+        assert credentials.effective_permissions(writer, Strength.PASSWORD) == frozenset()
         admin = user_by_email("admin@example.com")  # not in a required role
-        assert mfa.withheld_permissions(admin) == frozenset()
+        assert credentials.effective_permissions(admin, Strength.PASSWORD) == set(
+            permissions.ROLE_PERMISSIONS["Admin"]
+        )
 
 
 def test_other_roles_keep_their_permissions(app, demo_users):
@@ -42,32 +45,37 @@ def test_other_roles_keep_their_permissions(app, demo_users):
         admin = user_by_email("admin@example.com")
         security.datastore.add_role_to_user(admin, moderator)
         db.session.commit()
-        withheld = mfa.withheld_permissions(admin)
-        assert "entry:edit-any" not in withheld and "entry:read-any" in withheld
+        granted = credentials.effective_permissions(admin, Strength.MULTI_FACTOR)
+        assert "entry:edit-any" in granted and "entry:read-any" not in granted
 
 
 def test_admin_without_second_factor_is_withheld_elevated_permissions(app, demo_users):
     with app.test_request_context("/"):
         admin = user_by_email("admin@example.com")
-        assert mfa.needs_second_factor(admin)
-        assert "entry:read-any" in mfa.withheld_permissions(admin)
-        assert not admin.has_permission("entry:read-any")
-        assert admin.has_permission("entry:create")
-        assert mfa.withheld_roles(admin) == {"Admin"}
+        # Not even a multi-factor credential helps an account with no factor left.
+        for strength in Strength:
+            granted = credentials.effective_permissions(admin, strength)
+            assert "entry:read-any" not in granted and "user:manage" not in granted
+            assert "entry:create" in granted
+            assert credentials.withheld_roles(admin, strength) == {"Admin"}
 
         writer = user_by_email("writer@example.com")
-        assert not mfa.needs_second_factor(writer)
-        assert mfa.withheld_permissions(writer) == frozenset()
+        assert credentials.effective_permissions(writer, Strength.PASSWORD) == set(
+            permissions.ROLE_PERMISSIONS["Writer"]
+        )
+        assert credentials.withheld_roles(writer, Strength.PASSWORD) == frozenset()
 
 
-def test_second_factor_gives_the_permissions_back(app, demo_users):
+def test_second_factor_gives_the_permissions_back_to_multi_factor_credentials(app, demo_users):
     with app.test_request_context("/"):
         admin = user_by_email("admin@example.com")
         secret = security.totp_factory.generate_totp_secret()
         security.datastore.tf_set(admin, "authenticator", secret)
-        mfa.forget_policy_cache()
         assert mfa.has_second_factor(admin)
-        assert admin.has_permission("entry:read-any")
+        assert "entry:read-any" in credentials.effective_permissions(admin, Strength.MULTI_FACTOR)
+        assert credentials.withheld_roles(admin, Strength.MULTI_FACTOR) == frozenset()
+        # A credential that did not pass the factor (a token made before it) never does.
+        assert "entry:read-any" not in credentials.effective_permissions(admin, Strength.PASSWORD)
 
 
 def test_factor_overview(app, demo_users):

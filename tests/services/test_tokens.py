@@ -1,5 +1,6 @@
-"""Personal access token rules: creation, authentication, revocation, the audit
-events next to each, and that no token is ever stored in plain text."""
+"""Personal access token rules: creation, authentication (through the one
+credential policy), revocation, the audit events next to each, and that no token
+is ever stored in plain text."""
 
 from __future__ import annotations
 
@@ -8,10 +9,22 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from diary.extensions import db, security
+from diary.extensions import db
+from diary.security.core import security
 from diary.models import ApiToken, AuditEvent, User
-from diary.models.types import utcnow
-from diary.services import tokens
+from diary.models.types import Strength, utcnow
+from diary.services import credentials, tokens
+
+DAYS_90 = timedelta(days=90)
+
+
+def _make(user, name, scopes, lifetime=DAYS_90, strength=Strength.PASSWORD):
+    return tokens.create_token(user, name, scopes, lifetime, strength=strength)
+
+
+def _authenticate(secret, ip=None):
+    """The personal access token path of the credential policy; return the token."""
+    return credentials.from_personal_access_token(secret, ip=ip, user_agent=None).token
 
 
 @pytest.fixture
@@ -28,7 +41,7 @@ def _tags(user_id=None):
 
 
 def test_create_returns_a_prefixed_high_entropy_secret_stored_only_as_sha256(writer):
-    new = tokens.create_token(writer, " phone ", ["entries:write", "entries:read"], timedelta(days=90))
+    new = _make(writer, " phone ", ["entries:write", "entries:read"], timedelta(days=90))
     assert tokens.TOKEN_RE.match(new.secret)
     assert len(new.secret) == len("diary_pat_") + 43
     assert new.token.name == "phone"
@@ -36,17 +49,17 @@ def test_create_returns_a_prefixed_high_entropy_secret_stored_only_as_sha256(wri
     assert new.token.token_hash == tokens.hash_token(new.secret)
     assert new.token.token_hash != new.secret and new.secret not in new.token.token_hash
     assert new.token.expires_at - new.token.created_at == timedelta(days=90)
-    other = tokens.create_token(writer, "phone", ["entries:read"], None)
-    assert other.secret != new.secret and other.token.expires_at is None
+    other = _make(writer, "phone", ["entries:read"])
+    assert other.secret != new.secret
     assert _tags(writer.id) == ["account:token:created", "account:token:created"]
 
 
 def test_audit_events_never_hold_the_secret_or_its_hash(writer):
-    new = tokens.create_token(writer, "x", ["entries:read"], None)
-    tokens.authenticate(new.secret)
+    new = _make(writer, "x", ["entries:read"])
+    _authenticate(new.secret)
     tokens.revoke_token(writer, new.token.id)
-    with pytest.raises(tokens.TokenRefused):
-        tokens.authenticate(new.secret)
+    with pytest.raises(credentials.Refused):
+        _authenticate(new.secret)
     for event in db.session.scalars(sa.select(AuditEvent)):
         text = str(event.details)
         assert new.secret not in text and new.token.token_hash not in text
@@ -56,41 +69,62 @@ def test_audit_events_never_hold_the_secret_or_its_hash(writer):
 @pytest.mark.parametrize(
     "name, scopes, lifetime",
     [
-        ("", ["entries:read"], None),
-        ("   ", ["entries:read"], None),
-        ("x" * 101, ["entries:read"], None),
-        ("ok", [], None),
-        ("ok", ["entries:admin"], None),
+        ("", ["entries:read"], DAYS_90),
+        ("   ", ["entries:read"], DAYS_90),
+        ("x" * 101, ["entries:read"], DAYS_90),
+        ("ok", [], DAYS_90),
+        ("ok", ["entries:admin"], DAYS_90),
         ("ok", ["entries:read"], timedelta(0)),
         ("ok", ["entries:read"], timedelta(days=-1)),
+        # Longer than API_TOKEN_MAX_LIFETIME_DAYS (365), and "never" unless allowed.
+        ("ok", ["entries:read"], timedelta(days=366)),
+        ("ok", ["entries:read"], None),
     ],
 )
 def test_create_refuses_bad_requests(writer, name, scopes, lifetime):
     with pytest.raises(tokens.TokenInvalid):
-        tokens.create_token(writer, name, scopes, lifetime)
+        _make(writer, name, scopes, lifetime)
     assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
+
+
+def test_a_year_is_the_longest_lifetime_and_never_needs_the_operator(app, writer):
+    assert _make(writer, "year", ["entries:read"], timedelta(days=365)).token.expires_at
+    app.config["API_TOKEN_MAX_LIFETIME_DAYS"] = 30
+    with pytest.raises(tokens.TokenInvalid, match="at most 30 days"):
+        _make(writer, "long", ["entries:read"], timedelta(days=31))
+    app.config["API_TOKEN_NEVER_EXPIRES_ALLOWED"] = True
+    assert _make(writer, "forever", ["entries:read"], None).token.expires_at is None
+
+
+def test_a_token_keeps_the_strength_of_the_session_that_made_it(writer):
+    weak = _make(writer, "weak", ["entries:read"])
+    strong = _make(writer, "strong", ["entries:read"], strength=Strength.MULTI_FACTOR)
+    assert (weak.token.strength, strong.token.strength) == ("password", "multi-factor")
+    assert _authenticate(strong.secret).strength == "multi-factor"
+    identity = credentials.from_personal_access_token(weak.secret, ip=None, user_agent=None)
+    assert identity.strength == Strength.PASSWORD
 
 
 def test_create_refuses_beyond_the_per_user_maximum(app, writer):
     app.config["API_TOKENS_PER_USER_MAX"] = 2
-    first = tokens.create_token(writer, "a", ["entries:read"], None)
-    tokens.create_token(writer, "b", ["entries:read"], None)
+    first = _make(writer, "a", ["entries:read"])
+    _make(writer, "b", ["entries:read"])
     with pytest.raises(tokens.TokenInvalid):
-        tokens.create_token(writer, "c", ["entries:read"], None)
+        _make(writer, "c", ["entries:read"])
     tokens.revoke_token(writer, first.token.id)
-    tokens.create_token(writer, "c", ["entries:read"], None)
+    _make(writer, "c", ["entries:read"])
 
 
 def test_authenticate_records_first_use_once_and_last_use_each_minute(writer, monkeypatch):
-    new = tokens.create_token(writer, "x", ["entries:read"], None)
+    new = _make(writer, "x", ["entries:read"])
     start = utcnow()
     monkeypatch.setattr(tokens, "utcnow", lambda: start)
-    assert tokens.authenticate(new.secret, ip="192.0.2.1").id == new.token.id
+    assert _authenticate(new.secret, ip="192.0.2.1").id == new.token.id
     monkeypatch.setattr(tokens, "utcnow", lambda: start + timedelta(seconds=30))
-    tokens.authenticate(new.secret, ip="192.0.2.2")
+    _authenticate(new.secret, ip="192.0.2.2")
     assert new.token.last_used_at == start and new.token.last_used_ip == "192.0.2.1"
     monkeypatch.setattr(tokens, "utcnow", lambda: start + timedelta(minutes=2))
-    tokens.authenticate(new.secret, ip="192.0.2.3")
+    _authenticate(new.secret, ip="192.0.2.3")
     assert new.token.last_used_at == start + timedelta(minutes=2)
     assert new.token.last_used_ip == "192.0.2.3"
     assert _tags(writer.id).count("account:token:first_use") == 1
@@ -98,34 +132,37 @@ def test_authenticate_records_first_use_once_and_last_use_each_minute(writer, mo
 
 @pytest.mark.parametrize("secret", [None, "", "diary_pat_", "x" * 53, "diary_pat_" + "!" * 43])
 def test_authenticate_refuses_malformed(writer, secret):
-    with pytest.raises(tokens.TokenRefused) as info:
-        tokens.authenticate(secret)
+    with pytest.raises(credentials.Refused) as info:
+        _authenticate(secret)
     assert info.value.reason == "malformed"
     assert _tags() == ["account:token:auth_failure"]
 
 
 def test_authenticate_refuses_expired_at_the_exact_instant(writer, monkeypatch):
-    new = tokens.create_token(writer, "x", ["entries:read"], timedelta(days=1))
+    new = _make(writer, "x", ["entries:read"], timedelta(days=1))
     expires = new.token.expires_at
     monkeypatch.setattr(tokens, "utcnow", lambda: expires - timedelta(microseconds=1))
-    tokens.authenticate(new.secret)
+    _authenticate(new.secret)
     monkeypatch.setattr(tokens, "utcnow", lambda: expires)
-    with pytest.raises(tokens.TokenRefused) as info:
-        tokens.authenticate(new.secret)
+    with pytest.raises(credentials.Refused) as info:
+        _authenticate(new.secret)
     assert info.value.reason == "expired"
 
 
 def test_locked_account_is_refused_not_revoked(writer, monkeypatch):
-    new = tokens.create_token(writer, "x", ["entries:read"], None)
-    monkeypatch.setattr(User, "is_locked", lambda self, form_error=None: True)
-    with pytest.raises(tokens.AccountLocked):
-        tokens.authenticate(new.secret)
+    from diary.services import lockout
+
+    new = _make(writer, "x", ["entries:read"])
+    monkeypatch.setattr(lockout, "is_locked", lambda user: True)
+    with pytest.raises(credentials.Refused) as info:
+        _authenticate(new.secret)
+    assert info.value.reason == "locked"
     assert new.token.revoked_at is None
     assert _tags(writer.id)[-1] == "account:token:auth_failure"
 
 
 def test_revoke_token_only_revokes_own_unrevoked_tokens(app, writer, demo_users):
-    new = tokens.create_token(writer, "x", ["entries:read"], None)
+    new = _make(writer, "x", ["entries:read"])
     other = db.session.get(User, demo_users["test@me.com"])
     with pytest.raises(tokens.TokenNotFound):
         tokens.revoke_token(other, new.token.id)
@@ -137,41 +174,41 @@ def test_revoke_token_only_revokes_own_unrevoked_tokens(app, writer, demo_users)
 
 
 def test_revoke_all_tokens_for_sign_out_everywhere(writer, demo_users):
-    made = [tokens.create_token(writer, f"t{i}", ["entries:read"], None) for i in range(3)]
+    made = [_make(writer, f"t{i}", ["entries:read"]) for i in range(3)]
     other = db.session.get(User, demo_users["test@me.com"])
-    theirs = tokens.create_token(other, "theirs", ["entries:read"], None)
-    assert tokens.revoke_all_tokens(writer) == 3
+    theirs = _make(other, "theirs", ["entries:read"])
+    assert tokens.revoke_all_tokens(writer, reason="sign_out_everywhere").names == ["t0", "t1", "t2"]
     for new in made:
-        with pytest.raises(tokens.TokenRefused):
-            tokens.authenticate(new.secret)
-    tokens.authenticate(theirs.secret)
+        with pytest.raises(credentials.Refused):
+            _authenticate(new.secret)
+    _authenticate(theirs.secret)
     event = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.tag == "account:token:revoked")
     )
     assert event.details == {"all": True, "count": 3, "reason": "sign_out_everywhere"}
-    assert tokens.revoke_all_tokens(writer) == 0  # nothing left: no second event
+    assert tokens.revoke_all_tokens(writer, reason="sign_out_everywhere").names == []  # no second event
     assert _tags(writer.id).count("account:token:revoked") == 1
 
 
 def test_deactivation_revokes_all_tokens_in_the_same_transaction(writer):
-    new = tokens.create_token(writer, "x", ["entries:read"], None)
+    new = _make(writer, "x", ["entries:read"])
     security.datastore.deactivate_user(writer)
     db.session.commit()
     db.session.refresh(new.token)
     assert new.token.revoked_at is not None
     security.datastore.activate_user(writer)
     db.session.commit()
-    with pytest.raises(tokens.TokenRefused) as info:
-        tokens.authenticate(new.secret)
+    with pytest.raises(credentials.Refused) as info:
+        _authenticate(new.secret)
     assert info.value.reason == "revoked"  # reactivation does not bring tokens back
 
 
 def test_no_token_is_stored_in_plain_text_anywhere(app, writer):
     """Scan every text column of every table after creating and using tokens."""
-    secrets_made = [tokens.create_token(writer, "scan", ["entries:read"], None).secret for _ in range(2)]
-    tokens.authenticate(secrets_made[0])
-    with pytest.raises(tokens.TokenRefused):
-        tokens.authenticate(secrets_made[0] + "x")
+    secrets_made = [_make(writer, "scan", ["entries:read"]).secret for _ in range(2)]
+    _authenticate(secrets_made[0])
+    with pytest.raises(credentials.Refused):
+        _authenticate(secrets_made[0] + "x")
     random_parts = [s[len("diary_pat_"):] for s in secrets_made]
     inspector = sa.inspect(db.engine)
     scanned = 0

@@ -22,7 +22,14 @@ def _create(client, **fields):
 
 def test_pages_need_login(client):
     assert client.get("/account/tokens").status_code == 302
-    assert client.post("/account/tokens/1/revoke").status_code in (302, 400)
+    # With a good CSRF token (the anonymous session's, from the login page), so that
+    # what refuses is the sign-in check, not the CSRF check.
+    token = csrf_token(client, "/login")
+    for path in ("/account/tokens", "/account/tokens/1/revoke"):
+        response = client.post(path, data={"csrf_token": token, "name": "x",
+                                           "scopes": ["entries:read"], "lifetime": "90"})
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login?next="), path
 
 
 def test_account_page_links_to_tokens(client, auth, demo_users):
@@ -54,11 +61,43 @@ def test_create_shows_the_token_once_and_it_works(client, auth, app, demo_users)
         assert (token.expires_at - token.created_at).days == 90
 
 
-def test_create_without_expiry(client, auth, app, demo_users):
+def test_never_is_offered_only_where_an_operator_allows_it(client, auth, app, demo_users):
     auth.login()
+    assert 'value="never"' not in client.get("/account/tokens").get_data(as_text=True)
+    assert _create(client, lifetime="never").status_code == 422
+    app.config["API_TOKEN_NEVER_EXPIRES_ALLOWED"] = True
+    assert 'value="never"' in client.get("/account/tokens").get_data(as_text=True)
     assert _create(client, lifetime="never").status_code == 201
     with app.app_context():
         assert db.session.scalar(sa.select(ApiToken)).expires_at is None
+
+
+def test_lifetimes_offered_stop_at_the_maximum(client, auth, app, demo_users):
+    auth.login()
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert 'value="365"' in page and 'value="366"' not in page
+    app.config["API_TOKEN_MAX_LIFETIME_DAYS"] = 30
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert 'value="30"' in page and 'value="90"' not in page
+    assert _create(client, lifetime="90").status_code == 422  # a crafted choice
+
+
+def test_creating_a_token_needs_a_fresh_sign_in(client, auth, app, demo_users):
+    import time
+
+    auth.login()
+    with client.session_transaction() as session:
+        session["fs_paa"] = time.time() - 11 * 60  # signed in 11 minutes ago
+    response = _create(client)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/verify?next=")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
+    # Confirming the password makes the session fresh again.
+    verify = client.post("/verify", data={"password": "writerpass",
+                                          "csrf_token": csrf_token(client, "/verify")})
+    assert verify.status_code == 302
+    assert _create(client).status_code == 201
 
 
 def test_create_refusals_show_the_form_again(client, auth, app, demo_users):

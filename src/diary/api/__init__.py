@@ -113,11 +113,8 @@ def init_app(app: Flask) -> None:
         # CSRF is checked by diary.api.auth once it knows the session is in use.
         csrf.exempt(bp)
     app.extensions["diary_api"] = api
-    # First of all before-request functions: Flask-Security's token loader reads a
-    # JSON body as soon as anything asks for current_user (Flask-Principal does, in
-    # its own before-request function), and the limit must be in place by then.
-    app.before_request_funcs.setdefault(None, []).insert(0, _limit_body_size)
-    app.before_request(_unrouted_api_request)
+    # limit_body_size and answer_unrouted_api_request run early in every request:
+    # see diary.pipeline.
 
 
 def _document_entry_max_length(api: DiaryApi, max_length: int) -> None:
@@ -134,7 +131,7 @@ def _in_api() -> bool:
     return request.path == PREFIX or request.path.startswith(PREFIX + "/")
 
 
-def _limit_body_size():
+def limit_body_size():
     """Refuse API request bodies over API_MAX_BODY_BYTES before anything reads them.
 
     A body with a Content-Length over the limit is refused at once, a streamed
@@ -159,7 +156,7 @@ def _limit_body_size():
     return None
 
 
-def _unrouted_api_request():
+def answer_unrouted_api_request():
     """Answer 404 and 405 for paths under /api/v1 in problem+json.
 
     No blueprint has matched such a request, so the blueprints' error handlers

@@ -71,14 +71,15 @@ def me():
     """The signed-in user, their permissions and how they signed in."""
     caller = current_caller()
     user = caller.user
-    permissions = sorted({p for role in user.roles for p in role.get_permissions()})
     return {
         "id": user.id,
         "email": user.email,
         "username": user.username,
         "roles": sorted(role.name for role in user.roles),
-        "permissions": permissions,
-        "auth_method": caller.method,
+        # What this credential may use (the two-factor rule included), not
+        # everything the roles hold.
+        "permissions": sorted(caller.permissions),
+        "auth_method": str(caller.kind),
         "scopes": sorted(caller.scopes) if caller.scopes is not None else None,
     }
 
@@ -99,11 +100,11 @@ def list_entries(args):
     try:
         if args["user"] is None:
             page = entries.list_own_entries(
-                caller.user, args["cursor"], args["limit"], q=args["q"]
+                caller, args["cursor"], args["limit"], q=args["q"]
             )
         else:
             page = entries.list_user_entries(
-                caller.user, args["user"], args["cursor"], args["limit"], q=args["q"]
+                caller, args["user"], args["cursor"], args["limit"], q=args["q"]
             )
     except entries.InvalidCursor:
         raise ApiProblem(
@@ -125,7 +126,7 @@ def create_entry(data):
     """Write a new entry."""
     _check_length(data["content"])
     try:
-        entry = entries.create_entry(current_caller().user, data["content"])
+        entry = entries.create_entry(current_caller(), data["content"])
     except entries.EntryInvalid as exc:
         raise _invalid(exc) from None
     return entry, 201, {"Location": f"/api/v1/entries/{entry.id}"}
@@ -137,7 +138,7 @@ def create_entry(data):
 @_problems(*COMMON, 404)
 def get_entry(entry_id: int):
     """One entry: your own, or anybody's with `entry:read-any`."""
-    return _fetch(lambda: entries.get_entry(current_caller().user, entry_id))
+    return _fetch(lambda: entries.get_entry(current_caller(), entry_id))
 
 
 @blp.route(f"/entries/{ENTRY_ID}", methods=["PATCH"])
@@ -154,7 +155,7 @@ def update_entry(data, entry_id: int):
     _check_length(data["content"])
     return _fetch(
         lambda: entries.update_entry(
-            current_caller().user,
+            current_caller(),
             entry_id,
             data["content"],
             expected_updated_at=data.get("expected_updated_at"),
@@ -168,7 +169,7 @@ def update_entry(data, entry_id: int):
 @_problems(*COMMON, 404)
 def delete_entry(entry_id: int):
     """Delete an entry: your own, or anybody's with `entry:delete-any`."""
-    _fetch(lambda: entries.delete_entry(current_caller().user, entry_id))
+    _fetch(lambda: entries.delete_entry(current_caller(), entry_id))
     return None
 
 

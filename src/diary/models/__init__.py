@@ -3,6 +3,7 @@
 from diary.models.audit import AuditEvent
 from diary.models.entries import Entry
 from diary.models.lockout import AccountLockout
+from diary.models.sessions import StoredSession, UserSession
 from diary.models.tokens import ApiToken
 from diary.models.users import FsRefreshTracker, Role, User, WebAuthn
 
@@ -13,6 +14,8 @@ __all__ = [
     "Entry",
     "FsRefreshTracker",
     "Role",
+    "StoredSession",
     "User",
+    "UserSession",
     "WebAuthn",
 ]

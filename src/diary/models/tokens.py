@@ -39,6 +39,12 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The authentication strength of the session that made the token ("password"
+    # or "multi-factor"): powers that need two-factor are never granted to a token
+    # made without it, whatever the account sets up later.
+    strength: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="password", server_default="password"
+    )
 
     user: Mapped[User] = relationship(User)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime
@@ -40,3 +41,30 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class Strength(enum.StrEnum):
+    """How strongly a credential's sign-in proved who the user is.
+
+    Stored with signed-in sessions and personal access tokens. Powers that need
+    two-factor (``MFA_REQUIRED_ROLES``) are granted only to multi-factor
+    credentials (:func:`diary.services.credentials.effective_permissions`).
+    """
+
+    PASSWORD = "password"
+    MULTI_FACTOR = "multi-factor"
+
+
+def dialect_insert(dialect_name: str):
+    """Return the ``insert`` construct of ``dialect_name`` that knows
+    ``ON CONFLICT … DO UPDATE`` (PostgreSQL's and SQLite's, the two Diary runs on).
+
+    :raises NotImplementedError: for any other database.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if dialect_name == "postgresql":
+        return postgresql.insert
+    if dialect_name == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"upsert on {dialect_name}")

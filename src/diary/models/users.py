@@ -1,7 +1,9 @@
 """Accounts: Flask-Security's ``fsqla_v4`` models under the names it expects."""
 
 from datetime import datetime
+from typing import Protocol
 
+from flask import current_app
 from flask_security.models import fsqla_v4 as fsqla
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,6 +12,27 @@ from diary.extensions import db
 from diary.models.types import UTCDateTime
 
 fsqla.FsModels.set_db_info(db)
+
+# Where the security package registers its account-lockout hooks on the app
+# (models depend on nothing above them; the security package plugs into them).
+LOCKOUT_HOOKS_KEY = "diary.lockout_hooks"
+
+
+class LockoutHooks(Protocol):
+    """What Flask-Security's two account hooks delegate to (see
+    :mod:`diary.security.lockout`)."""
+
+    def failed(self, user: "User", auth_type: str, tfa: bool) -> None: ...
+
+    def locked(self, user: "User", form_error: list[str] | None) -> bool: ...
+
+
+def _lockout_hooks() -> LockoutHooks:
+    hooks = current_app.extensions.get(LOCKOUT_HOOKS_KEY)
+    if hooks is None:
+        # Fail closed: an app without the lockout would let guesses through.
+        raise RuntimeError("account lockout is not wired (diary.security.lockout.init_app)")
+    return hooks
 
 
 class Role(db.Model, fsqla.FsRoleMixin):
@@ -32,16 +55,12 @@ class User(db.Model, fsqla.FsUserMixin):
     def track_failed_authn(self, auth_type: str, tfa: bool = False) -> None:
         """Count a failed authentication towards the lockout, then let the library
         send its ``user_failed_authn`` signal as usual."""
-        from diary.security import lockout
-
-        lockout.failed_authn(self, auth_type, tfa)
+        _lockout_hooks().failed(self, auth_type, tfa)
         super().track_failed_authn(auth_type, tfa)
 
     def is_locked(self, form_error: list[str] | None = None) -> bool:
         """Return whether the account is locked out now (after failed sign-ins)."""
-        from diary.security import lockout
-
-        return lockout.locked(self, form_error)
+        return _lockout_hooks().locked(self, form_error)
 
     # --- Multi-factor authentication (issue 4) --------------------------------
     # The time step of the last authenticator/email code accepted: a code is
@@ -54,18 +73,6 @@ class User(db.Model, fsqla.FsUserMixin):
         UTCDateTime, nullable=True
     )
 
-    def has_permission(self, permission: str) -> bool:
-        """Return whether the user holds ``permission`` right now.
-
-        A member of a role listed in ``MFA_REQUIRED_ROLES`` who has no second factor
-        is treated as holding only what the other roles grant, until one is set up
-        (see :func:`diary.services.mfa.withheld_permissions`).
-        """
-        from diary.services import mfa
-
-        if permission in mfa.withheld_permissions(self):
-            return False
-        return super().has_permission(permission)
     # --- end multi-factor authentication -------------------------------------
 
 

@@ -10,14 +10,18 @@ same transaction, so the change and its record are stored together or not at all
 Requests for a reset or an email change store nothing else, so their event is
 committed on its own.
 
-Flask-Security 5.9 does not tell the old address that an email change happened
-(its ``CHANGE_EMAIL_NOTIFY_OLD`` exists only in a docstring), so
-:func:`_on_email_changed` sends that notice.
+A password change, a password reset and an email change also end the account's
+other sessions and tokens (:mod:`diary.services.revocation`); the browser that made
+a change stays signed in. The notice of each event is then mailed from here, so
+that it can say what was ended: Flask-Security's own change and reset notices are
+switched off (``config.finalize``). Flask-Security 5.9 does not tell the old
+address that an email change happened (its ``CHANGE_EMAIL_NOTIFY_OLD`` exists only
+in a docstring), so :func:`_on_email_changed` sends that notice too.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_security import (
     change_email_confirmed,
     change_email_instructions_sent,
@@ -30,8 +34,11 @@ from flask_security import (
 from flask_security.utils import send_mail
 
 from diary.extensions import db
+from diary.security import identity
 from diary.security.client import client_info
+from diary.services import revocation
 from diary.services.audit import AuditTag, record_event
+from diary.services.revocation import Trigger
 
 # The notice mailed to the old address after an email change (.txt and .html).
 EMAIL_CHANGED_NOTICE_TEMPLATE = "security/email/change_email_notice"
@@ -67,8 +74,35 @@ def _on_confirmed(_app, user, **_extra) -> None:
     _record(AuditTag.EMAIL_CONFIRMED, user, commit=False)
 
 
+def _end_credentials(user, trigger: Trigger, *, keep_this_browser: bool):
+    """End ``user``'s other sessions and tokens (this browser's too unless
+    ``keep_this_browser``); return what was ended."""
+    device = identity.current_device() if keep_this_browser else None
+    keep = device.id if device is not None and device.user_id == user.id else None
+    client = client_info()
+    ended = revocation.end_credentials(
+        user,
+        trigger,
+        keep_session=keep,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        commit=False,  # the library commits the change and all of this with it
+    )
+    if keep is not None:
+        identity.keep_signed_in(user)
+    return ended
+
+
 def _on_password_changed(_app, user, **_extra) -> None:
     _record(AuditTag.PASSWORD_CHANGED, user, commit=False)
+    ended = _end_credentials(user, Trigger.PASSWORD_CHANGED, keep_this_browser=True)
+    send_mail(
+        current_app.config["SECURITY_EMAIL_SUBJECT_PASSWORD_CHANGE_NOTICE"],
+        user.email,
+        current_app.config["SECURITY_EMAIL_TEMPLATE_PASSWORD_CHANGE_NOTICE"],
+        user=user,
+        ended=ended,
+    )
 
 
 def _on_reset_requested(_app, user, **_extra) -> None:
@@ -79,6 +113,14 @@ def _on_reset_requested(_app, user, **_extra) -> None:
 
 def _on_password_reset(_app, user, **_extra) -> None:
     _record(AuditTag.PASSWORD_RESET, user, commit=False)
+    ended = _end_credentials(user, Trigger.PASSWORD_RESET, keep_this_browser=False)
+    send_mail(
+        current_app.config["SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE"],
+        user.email,
+        current_app.config["SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET_NOTICE"],
+        user=user,
+        ended=ended,
+    )
 
 
 def _on_email_change_requested(_app, user, new_email, **_extra) -> None:
@@ -89,6 +131,7 @@ def _on_email_change_requested(_app, user, new_email, **_extra) -> None:
 def _on_email_changed(_app, user, old_email, **_extra) -> None:
     _record(AuditTag.EMAIL_CHANGED, user, commit=False,
             details={"old_email": old_email, "new_email": user.email})
+    ended = _end_credentials(user, Trigger.EMAIL_CHANGED, keep_this_browser=True)
     # Tell the previous address, so a takeover through a stolen session does not
     # go unnoticed. It carries no link that could undo or confirm anything.
     send_mail(
@@ -98,4 +141,5 @@ def _on_email_changed(_app, user, old_email, **_extra) -> None:
         user=user,
         old_email=old_email,
         new_email=user.email,
+        ended=ended,
     )

@@ -1,12 +1,21 @@
-"""Account security of issue 3, bound to an app in one call: lockout, sign-in
-audit, session lifetime, rate limits, security headers, proxies, the unlock
-command."""
+"""Account security, bound to an app in one call: lockout, sign-in audit,
+server-side sessions and the request's identity, rate limits, security headers,
+proxies, the unlock command."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from diary.security import commands, events, headers, lockout, proxies, ratelimits, sessions
+from diary.security import (
+    commands,
+    events,
+    headers,
+    identity,
+    lockout,
+    proxies,
+    ratelimits,
+    session_store,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -15,7 +24,8 @@ def init_app(app: Flask) -> None:
     proxies.init_app(app)
     lockout.init_app(app)
     events.init_app(app)
-    sessions.init_app(app)
+    session_store.init_app(app)
+    identity.init_app(app)
     ratelimits.init_app(app)
     headers.init_app(app)
     commands.init_app(app)

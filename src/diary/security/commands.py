@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_security.cli import users
 
-from diary.extensions import security
+from diary.security.core import security
 from diary.services import lockout
 
 

@@ -53,7 +53,6 @@ def init_app(app: Flask) -> None:
         session_cookie_http_only=bool(config["SESSION_COOKIE_HTTPONLY"]),
         session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
     )
-    app.after_request(no_store_when_private)
 
 
 def no_store_when_private(response):

@@ -28,7 +28,6 @@ CHANGE_EMAIL_POST_ENDPOINT = "change_email_confirm_post"
 
 def init_app(app: Flask) -> None:
     """Show a confirm button on the GET of mailed confirmation links."""
-    app.before_request(ask_before_acting)
     if app.config.get("SECURITY_CHANGE_EMAIL"):
         url = app.config["SECURITY_CHANGE_EMAIL_URL"].rstrip("/") + "/<token>"
         app.add_url_rule(url, CHANGE_EMAIL_POST_ENDPOINT, change_email_confirm,

@@ -3,9 +3,11 @@
 The library asks the user model on every authentication pathway:
 ``User.track_failed_authn`` when a presented credential does not verify (form and
 JSON password login, unified sign-in passcodes, passkeys, second-factor codes,
-re-authentication) and ``User.is_locked`` once the credentials did verify. Diary's
-:class:`~diary.models.User` overrides both and delegates here; the rule itself is
-:mod:`diary.services.lockout`. Its signals complete the picture: a successful
+re-authentication, and Diary's change-password and change-email forms) and
+``User.is_locked`` once the credentials did verify. Diary's
+:class:`~diary.models.User` overrides both and delegates to the functions here,
+which :func:`init_app` registers on the app (the models import nothing above
+them); the rule itself is :mod:`diary.services.lockout`. Its signals complete the picture: a successful
 sign-in clears the count, a completed password reset unlocks.
 """
 
@@ -15,6 +17,7 @@ from flask import Flask, has_request_context, request
 from flask_security import password_reset, user_authenticated
 from flask_security.utils import get_message
 
+from diary.models.users import LOCKOUT_HOOKS_KEY
 from diary.security.client import client_info
 from diary.services import lockout
 
@@ -24,8 +27,22 @@ from diary.services import lockout
 RECOVERY_ENDPOINTS = frozenset({"security.forgot_password", "security.recover_username"})
 
 
+class _Hooks:
+    """What ``User.track_failed_authn`` and ``User.is_locked`` call."""
+
+    @staticmethod
+    def failed(user, auth_type: str, tfa: bool) -> None:
+        failed_authn(user, auth_type, tfa)
+
+    @staticmethod
+    def locked(user, form_error: list[str] | None) -> bool:
+        return locked(user, form_error)
+
+
 def init_app(app: Flask) -> None:
-    """Connect the lockout to Flask-Security's success and reset signals."""
+    """Plug the lockout into the user model's hooks and connect it to
+    Flask-Security's success and reset signals."""
+    app.extensions[LOCKOUT_HOOKS_KEY] = _Hooks()
     user_authenticated.connect(_on_user_authenticated, app)
     password_reset.connect(_on_password_reset, app)
 

@@ -9,7 +9,10 @@
 
 When a user gets their first second factor, a set of recovery codes is generated
 in the same request and the next page shows it once (see
-:mod:`diary.web.factors`). When the last second factor goes, the codes go too:
+:mod:`diary.web.factors`); every other session and token of the account ends
+(they were made without it), and the session that set it up becomes a
+multi-factor one: setting up needs a fresh password check and a code from the new
+factor (:mod:`diary.services.revocation`). When the last second factor goes, the codes go too:
 there is nothing left for them to recover.
 """
 
@@ -27,9 +30,9 @@ from flask_security.proxies import _datastore, _security
 from flask_security.twofactor import is_tf_setup
 from sqlalchemy import inspect
 
-from diary.security import mfa_guards, recovery_codes
+from diary.security import identity, mfa_guards, recovery_codes
 from diary.security.client import client_info
-from diary.services import mfa
+from diary.services import mfa, revocation, sessions
 
 
 def init_app(app: Flask) -> None:
@@ -45,7 +48,9 @@ def _on_tf_profile_changed(_app, user, method, **_extra) -> None:
     # Switching from one method to another replaces it; say which one went.
     previous = inspect(user).attrs.tf_primary_method.history.deleted
     replaced = previous[0] if previous and previous[0] != method else None
-    mfa.method_added(user, method, client_info(), replaced=replaced)
+    first = not (previous and previous[0]) and not _secondary_passkeys(user)
+    ended = _first_enrolment(user) if first else None
+    mfa.method_added(user, method, client_info(), replaced=replaced, ended=ended)
     _first_second_factor(user)
 
 
@@ -59,7 +64,14 @@ def _on_tf_disabled(_app, user, **_extra) -> None:
 
 
 def _on_wan_registered(_app, user, name, **_extra) -> None:
-    mfa.passkey_registered(user, name, client_info())
+    usage = next((c.usage for c in user.webauthn if c.name == name), None)
+    first = (
+        usage == "secondary"
+        and not is_tf_setup(user)
+        and not _secondary_passkeys(user, except_name=name)
+    )
+    ended = _first_enrolment(user) if first else None
+    mfa.passkey_registered(user, name, client_info(), ended=ended)
     _first_second_factor(user)
 
 
@@ -78,6 +90,31 @@ def _on_user_failed_authn(_app, user, auth_type, tfa=False, **_extra) -> None:
         return
     mfa.second_factor_failed(user, auth_type, client_info())
     mfa_guards.count_second_factor_failure(user)
+
+
+def _secondary_passkeys(user, except_name: str | None = None) -> list:
+    return [c for c in user.webauthn if c.usage == "secondary" and c.name != except_name]
+
+
+def _first_enrolment(user):
+    """The account's first second factor: the session that set it up is now a
+    multi-factor one; every other session and token ends. Return what ended."""
+    device = identity.current_device()
+    keep = device.id if device is not None and device.user_id == user.id else None
+    if device is not None and keep is not None:
+        sessions.raise_strength(device)
+    client = client_info()
+    ended = revocation.end_credentials(
+        user,
+        revocation.Trigger.TWO_FACTOR_ENROLLED,
+        keep_session=keep,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        commit=False,  # the library commits the new factor and all of this with it
+    )
+    if keep is not None:
+        identity.keep_signed_in(user)
+    return ended
 
 
 def _first_second_factor(user) -> None:

@@ -15,10 +15,10 @@
   (GET ``/mf-recovery-codes?show_codes``) is switched off.
 * Pages that show a secret (the authenticator key and QR code, recovery codes) are
   never stored by the browser or a proxy (``Cache-Control: no-store``).
-* The required-roles policy of :mod:`diary.services.mfa`: a user it applies to
-  loses the elevated permissions (and the required roles) from their Flask-Principal
-  identity, and a page that needs one of them sends the user to set up a second
-  factor instead of answering 403.
+
+The required-roles policy itself (what an identity may do without a second
+factor) is :func:`diary.services.credentials.effective_permissions`, applied to
+every request by :mod:`diary.security.identity`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ from datetime import timedelta
 
 from flask import Flask, abort, flash, redirect, request, session
 from flask_login import current_user
-from flask_principal import Need, RoleNeed, identity_loaded
-from flask_security.core import _on_identity_loaded
-from flask_security.decorators import default_unauthz_handler
 from flask_security.proxies import _security
 from flask_security.tf_plugin import tf_clean_session
 from flask_security.utils import (
@@ -40,10 +37,11 @@ from flask_security.utils import (
 )
 from limits import parse
 
-from diary.extensions import limiter, security
+from diary.extensions import limiter
+from diary.security.core import security
 from diary.security.client import client_info
 from diary.security.webauthn_util import rp_id
-from diary.services import lockout, mfa
+from diary.services import lockout
 
 # Endpoints a user reaches after the password, before the second factor.
 SECOND_FACTOR_ENDPOINTS = frozenset(
@@ -72,10 +70,6 @@ SECRET_PAGES = frozenset(
     {"security.two_factor_setup", "security.mf_recovery_codes", "web.factor_added"}
 )
 LIMIT_NAMESPACE = "2fa.user"
-NEEDS_SECOND_FACTOR = (
-    "Your role needs a second factor. Set up an authenticator app or a passkey "
-    "to continue."
-)
 
 
 def init_app(app: Flask) -> None:
@@ -84,15 +78,6 @@ def init_app(app: Flask) -> None:
         # From the environment these arrive as seconds; the library wants timedelta.
         if isinstance(app.config.get(name), (int, float)):
             app.config[name] = timedelta(seconds=app.config[name])
-    app.before_request(_limit_second_factor)
-    app.before_request(_require_rp_host)
-    app.before_request(_show_codes_once)
-    app.after_request(_no_store_secrets)
-    # Flask-Security fills the identity in ``_on_identity_loaded``; blinker calls
-    # receivers in no fixed order, so wrap it rather than run beside it.
-    identity_loaded.disconnect(_on_identity_loaded, sender=app)
-    identity_loaded.connect(_identity_with_policy, app)
-    security.unauthz_handler(_unauthorized)
 
 
 def _limit_item():
@@ -118,7 +103,8 @@ def second_factor_allowed(fs_uniquifier: str) -> bool:
     return limiter.limiter.test(_limit_item(), LIMIT_NAMESPACE, fs_uniquifier)
 
 
-def _limit_second_factor():
+def limit_second_factor():
+    """Rate-limit the second-factor step per user; end it if the account got locked."""
     if request.method != "POST" or request.endpoint not in SECOND_FACTOR_ENDPOINTS:
         return None
     uid = session.get("tf_user_id")
@@ -155,13 +141,15 @@ def _end_sign_in():
     return redirect(url_for_security("login"))
 
 
-def _require_rp_host():
+def require_rp_host():
+    """Refuse WebAuthn requests that do not come to BASE_URL's host."""
     if request.endpoint in WEBAUTHN_ENDPOINTS and request.host.split(":")[0] != rp_id():
         abort(400, "Passkeys work only at this site's own address.")
     return None
 
 
-def _show_codes_once():
+def show_codes_once():
+    """Refuse to show recovery codes again (only when generated)."""
     if request.endpoint != "security.mf_recovery_codes" or request.method != "GET":
         return None
     if _security._want_json(request):
@@ -171,28 +159,8 @@ def _show_codes_once():
     return None
 
 
-def _no_store_secrets(response):
+def no_store_secrets(response):
+    """Keep pages that show a secret out of every cache."""
     if request.endpoint in SECRET_PAGES:
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _identity_with_policy(sender, identity) -> None:
-    _on_identity_loaded(sender, identity)
-    if not is_user_authenticated(current_user):
-        return
-    for permission in mfa.withheld_permissions(current_user):
-        identity.provides.discard(Need("fsperm", permission))
-    for role in mfa.withheld_roles(current_user):
-        identity.provides.discard(RoleNeed(role))
-
-
-def _unauthorized(func_name: str, params: list[str] | None):
-    if is_user_authenticated(current_user):
-        withheld = mfa.withheld_permissions(current_user) | mfa.withheld_roles(current_user)
-        if withheld & set(params or []):
-            if _security._want_json(request):
-                abort(403, NEEDS_SECOND_FACTOR)
-            flash(NEEDS_SECOND_FACTOR, "warning")
-            return redirect(url_for_security("two_factor_setup"))
-    return default_unauthz_handler(func_name, params)

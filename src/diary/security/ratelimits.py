@@ -22,16 +22,20 @@ from flask import Flask, request
 from flask_security.utils import json_error_response
 
 from diary import errors
-from diary.extensions import limiter, security
+from diary.extensions import limiter
+from diary.security.core import security
 from diary.security.client import client_info
 from diary.services import ratelimits
 from diary.services.ratelimits import Limit
 
-# Endpoints that check a credential share the sign-in budget of an IP address.
-# Endpoints of features that are switched off simply never match.
+# Endpoints that check a credential (a password, a code, a passkey) share the
+# sign-in budget of an IP address. Endpoints of features that are switched off
+# simply never match.
 SIGN_IN_ENDPOINTS = (
     "security.login",
     "security.verify",
+    "security.change_password",
+    "security.change_email",
     "security.us_signin",
     "security.us_verify",
     "security.wan_signin_response",
@@ -58,10 +62,11 @@ def init_app(app: Flask) -> None:
     Must run after ``limiter.init_app(app)``.
     """
     app.extensions[ratelimits.EXTENSION_KEY] = limiter.limiter
-    app.before_request(_check_limits)
 
 
-def _check_limits():
+def check_limits():
+    """Count a POST to a rate-limited endpoint; answer 429 over a limit (a request
+    hook, see diary.pipeline)."""
     if request.method != "POST" or request.endpoint not in RULES:
         return None
     by_ip, by_email = RULES[request.endpoint]

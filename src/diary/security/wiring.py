@@ -9,11 +9,12 @@ from flask import Flask, redirect, request
 from flask_security import user_registered
 from flask_security.utils import validate_redirect_url
 
-from diary.extensions import db, security
+from diary.extensions import db
+from diary.security.core import security
 from diary.models import FsRefreshTracker, Role, User, WebAuthn
 from diary.security import account_security, flows, mfa_events, mfa_guards
 from diary.security.datastore import DiaryUserDatastore
-from diary.services import accounts, tokens
+from diary.services import accounts, revocation
 
 
 def init_app(app: Flask) -> None:
@@ -27,18 +28,17 @@ def init_app(app: Flask) -> None:
     user_registered.connect(_on_user_registered, app)
     mfa_events.init_app(app)
     mfa_guards.init_app(app)
-    app.before_request(_drop_offsite_next)
     account_security.init_app(app)
     flows.init_app(app)
-    # Deactivating an account revokes its personal access tokens (issue 5).
-    tokens.watch_deactivations()
+    # Deactivating an account ends its sessions and tokens, however it happens.
+    revocation.watch_deactivations()
 
 
 def _on_user_registered(_app, user, **_extra) -> None:
     accounts.assign_default_role(user)
 
 
-def _drop_offsite_next():
+def drop_offsite_next():
     """Open a login/register page without a ``next`` that points off this site.
 
     Flask-Security refuses such a ``next`` when the form is posted, which would

@@ -10,7 +10,8 @@ from flask_security import hash_password
 from flask_security.utils import naive_utcnow
 
 from diary import permissions
-from diary.extensions import db, security
+from diary.extensions import datastore as user_datastore
+from diary.extensions import db
 from diary.models import Role, User
 
 
@@ -36,7 +37,7 @@ DEMO_ACCOUNTS = (
 def ensure_roles() -> list[Role]:
     """Create any built-in role that is missing, with its default permissions, and
     return the roles. Existing roles are left as the operator set them."""
-    datastore = security.datastore
+    datastore = user_datastore()
     roles = []
     for name, perms in permissions.ROLE_PERMISSIONS.items():
         role = datastore.find_role(name)
@@ -59,10 +60,10 @@ def assign_default_role(user: User) -> None:
     :raises LookupError: if the role does not exist (migrations not applied).
     """
     name = current_app.config["DEFAULT_ROLE"]
-    role = security.datastore.find_role(name)
+    role = user_datastore().find_role(name)
     if role is None:
         raise LookupError(f"role {name!r} is missing: run 'flask --app diary db upgrade'")
-    security.datastore.add_role_to_user(user, role)
+    user_datastore().add_role_to_user(user, role)
 
 
 def seed_demo_accounts() -> list[tuple[DemoAccount, bool]]:
@@ -73,7 +74,7 @@ def seed_demo_accounts() -> list[tuple[DemoAccount, bool]]:
     :return: each demo account with True where it was created now.
     """
     ensure_roles()
-    datastore = security.datastore
+    datastore = user_datastore()
     result = []
     for account in DEMO_ACCOUNTS:
         created = datastore.find_user(email=account.email) is None

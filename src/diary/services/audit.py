@@ -32,6 +32,8 @@ class AuditTag(enum.StrEnum):
     EMAIL_CHANGE_REQUESTED = "account:email:change_request"
     EMAIL_CHANGED = "account:email:change"
     SIGNED_OUT_EVERYWHERE = "account:sessions:sign_out_everywhere"
+    SESSIONS_ENDED = "account:sessions:ended"
+    DEVICE_SIGNED_OUT = "account:sessions:device_signed_out"
     DEACTIVATED = "account:deactivated"
     REACTIVATED = "account:reactivated"
     TWO_FACTOR_METHOD_ADDED = "account:two_factor:method_added"
@@ -62,6 +64,8 @@ DESCRIPTIONS: dict[AuditTag, str] = {
     AuditTag.EMAIL_CHANGE_REQUESTED: "Email change requested",
     AuditTag.EMAIL_CHANGED: "Email address changed",
     AuditTag.SIGNED_OUT_EVERYWHERE: "Signed out everywhere",
+    AuditTag.SESSIONS_ENDED: "Other sessions and tokens ended",
+    AuditTag.DEVICE_SIGNED_OUT: "A device was signed out",
     AuditTag.DEACTIVATED: "Account deactivated",
     AuditTag.REACTIVATED: "Account reactivated",
     AuditTag.TWO_FACTOR_METHOD_ADDED: "Two-factor method added",

@@ -3,6 +3,10 @@
 Every view of an entry goes through :func:`get_entry`, which holds the one ownership
 rule: owners may read, edit and delete their own entries; anybody else needs the
 matching ``*-any`` permission.
+
+The acting party is an :class:`Actor`: the request's identity
+(:class:`diary.services.credentials.Identity`), whose permissions are what its
+credential may use, never simply what its roles hold.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import binascii
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import bindparam, select, tuple_
@@ -21,6 +26,15 @@ from diary import permissions
 from diary.extensions import db
 from diary.models import Entry, User
 from diary.models.types import utcnow
+
+
+class Actor(Protocol):
+    """Who acts: a user's id and what they may do (a request's identity)."""
+
+    @property
+    def id(self) -> int: ...
+
+    def may(self, permission: str) -> bool: ...
 
 
 class EntryError(Exception):
@@ -115,12 +129,12 @@ def is_storable(text: str) -> bool:
     return True
 
 
-def may(actor: User, action: Action, entry: Entry) -> bool:
+def may(actor: Actor, action: Action, entry: Entry) -> bool:
     """Return whether ``actor`` may do ``action`` with ``entry``: the ownership rule."""
-    return entry.user_id == actor.id or actor.has_permission(action.value)
+    return entry.user_id == actor.id or actor.may(action.value)
 
 
-def get_entry(actor: User, entry_id: int, action: Action = Action.READ) -> Entry:
+def get_entry(actor: Actor, entry_id: int, action: Action = Action.READ) -> Entry:
     """Return the entry ``entry_id`` if ``actor`` may do ``action`` with it.
 
     :raises EntryNotFound: no such entry.
@@ -135,7 +149,7 @@ def get_entry(actor: User, entry_id: int, action: Action = Action.READ) -> Entry
     return entry
 
 
-def create_entry(author: User, content: str | None) -> Entry:
+def create_entry(author: Actor | User, content: str | None) -> Entry:
     """Store a new entry by ``author`` and return it.
 
     :raises EntryInvalid: see :func:`clean_content`; nothing is stored.
@@ -147,7 +161,7 @@ def create_entry(author: User, content: str | None) -> Entry:
 
 
 def update_entry(
-    actor: User,
+    actor: Actor,
     entry_id: int,
     content: str | None,
     expected_updated_at: datetime | None = None,
@@ -169,7 +183,7 @@ def update_entry(
     return entry
 
 
-def delete_entry(actor: User, entry_id: int) -> None:
+def delete_entry(actor: Actor, entry_id: int) -> None:
     """Delete entry ``entry_id``.
 
     :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
@@ -180,7 +194,7 @@ def delete_entry(actor: User, entry_id: int) -> None:
 
 
 def list_own_entries(
-    owner: User, cursor: str | None = None, limit: int | None = None, q: str | None = None
+    owner: Actor | User, cursor: str | None = None, limit: int | None = None, q: str | None = None
 ) -> Page:
     """Return one page of ``owner``'s entries, newest first; with ``q``, only those
     whose content contains ``q`` (case-insensitive).
@@ -195,7 +209,7 @@ def list_own_entries(
 
 
 def list_user_entries(
-    actor: User,
+    actor: Actor,
     user_id: int,
     cursor: str | None = None,
     limit: int | None = None,
@@ -209,18 +223,18 @@ def list_user_entries(
     :raises EntryAccessDenied: another user's entries without ``entry:read-any``.
     :raises InvalidCursor: see :func:`list_own_entries`.
     """
-    if user_id != actor.id and not actor.has_permission(permissions.ENTRY_READ_ANY):
+    if user_id != actor.id and not actor.may(permissions.ENTRY_READ_ANY):
         raise EntryAccessDenied(f"user {user_id}")
     return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q)
 
 
-def list_all_entries(actor: User, cursor: str | None = None, limit: int | None = None) -> Page:
+def list_all_entries(actor: Actor, cursor: str | None = None, limit: int | None = None) -> Page:
     """Return one page of everybody's entries, newest first, with their authors.
 
     :raises EntryAccessDenied: the actor lacks ``entry:read-any``.
     :raises InvalidCursor: see :func:`list_own_entries`.
     """
-    if not actor.has_permission(permissions.ENTRY_READ_ANY):
+    if not actor.may(permissions.ENTRY_READ_ANY):
         raise EntryAccessDenied("all")
     return _page(_ALL_ENTRIES, {}, cursor, limit)
 

@@ -26,11 +26,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from diary.extensions import db
 from diary.models import AccountLockout, User
-from diary.models.types import utcnow
+from diary.models.types import dialect_insert, utcnow
 from diary.services import audit
 from diary.services.audit import AuditTag
 
@@ -216,13 +215,7 @@ def unlock(
 def _increment(user_id: int, at: datetime):
     """The one atomic statement that counts a failure (creating the row on the
     first one). A failure after a lockout ran out starts the count afresh."""
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        insert = postgresql.insert
-    elif dialect == "sqlite":
-        insert = sqlite.insert
-    else:  # pragma: no cover - Diary runs on PostgreSQL and SQLite only
-        raise NotImplementedError(f"account lockout on {dialect}")
+    insert = dialect_insert(db.engine.dialect.name)
     expired = and_(_table.c.locked_until.is_not(None), _table.c.locked_until <= at)
     return (
         insert(_table)
@@ -263,10 +256,8 @@ def _notify_locked(user: User, *, at: datetime, until: datetime, ip: str | None)
     from flask_security import url_for_security
     from flask_security.utils import send_mail
 
-    from diary.extensions import security
-
     reset_url = None
-    if security.recoverable:
+    if current_app.config["SECURITY_RECOVERABLE"]:
         base = current_app.config["BASE_URL"].rstrip("/")
         reset_url = base + url_for_security("forgot_password")
     send_mail(

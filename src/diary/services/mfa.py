@@ -7,15 +7,18 @@ values (the user, the client's IP address and user agent).
 
 The policy rule (``MFA_REQUIRED_ROLES``, default ``["Admin"]``)
 ----------------------------------------------------------------
-A member of a required role who has no second factor keeps only what they would
-have without that role: the permissions of their other roles and of the role every
-account gets (``DEFAULT_ROLE``, Writer), unless that one is required too. Every
-other permission they hold (with the built-in roles: reading, editing and deleting
-anybody's entries, managing users) is withheld, and so are the required roles
-themselves. Pages guarded by a withheld permission or role send the user to set up
-a second factor; the services' own checks (``user.has_permission``) refuse too.
-So an Admin without a second factor can still write their own diary, and a Writer
-never needs one.
+A member of a required role who has no second factor, or who came in through a
+credential that did not pass one, keeps only what they would have without that
+role: the permissions of their other roles and of the role every account gets
+(``DEFAULT_ROLE``, Writer), unless that one is required too. Every other permission
+they hold (with the built-in roles: reading, editing and deleting anybody's
+entries, managing users) is withheld, and so are the required roles themselves.
+The rule is applied to every request, whatever the credential, by
+:func:`diary.services.credentials.effective_permissions`, from the parts here
+(:func:`required_roles`, :func:`elevated_permissions`, :func:`has_second_factor`).
+Pages guarded by a withheld permission or role send the user to set up a second
+factor; the services' own checks refuse too. So an Admin without a second factor
+can still write their own diary, and a Writer never needs one.
 
 "A second factor" is what a password login will ask for: an authenticator app,
 email codes, or a passkey registered as a second factor (Flask-Security's
@@ -29,7 +32,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 from flask_security.utils import send_mail
 
 from diary.extensions import db
@@ -37,6 +40,7 @@ from diary.models import Role, User
 from diary.models.types import utcnow
 from diary.security.client import ClientInfo
 from diary.services.audit import AuditTag, record_event
+from diary.services.sessions import Ended
 
 # Time step of authenticator and email codes (RFC 6238 default, as passlib uses).
 TOTP_PERIOD = 30
@@ -97,46 +101,6 @@ def has_second_factor(user: User) -> bool:
     from flask_security.proxies import _security
 
     return bool(_security.two_factor_plugins.get_setup_tf_methods(user))
-
-
-def needs_second_factor(user: User) -> bool:
-    """Return whether ``user`` holds a required role but has no second factor."""
-    required = required_roles()
-    if not required or not getattr(user, "id", None):
-        return False
-    if not any(role.name in required for role in user.roles):
-        return False
-    return not has_second_factor(user)
-
-
-def withheld_permissions(user: User) -> frozenset[str]:
-    """Return the permissions ``user`` is refused until a second factor is set up.
-
-    Cached for the current request (the policy is asked on every permission check;
-    a change of factors takes effect from the next request).
-    """
-    if not has_app_context():
-        return frozenset()
-    cache = g.setdefault("_mfa_withheld", {})
-    key = getattr(user, "id", None)
-    if key not in cache:
-        cache[key] = (
-            frozenset(elevated_permissions(user)) if needs_second_factor(user) else frozenset()
-        )
-    return cache[key]
-
-
-def withheld_roles(user: User) -> frozenset[str]:
-    """Return the required roles ``user`` may not act in yet (no second factor)."""
-    if not needs_second_factor(user):
-        return frozenset()
-    return frozenset(r.name for r in user.roles if r.name in required_roles())
-
-
-def forget_policy_cache() -> None:
-    """Drop this request's cached policy answers (after the factors changed)."""
-    if has_app_context():
-        g.pop("_mfa_withheld", None)
 
 
 # --- What /account shows -------------------------------------------------------
@@ -213,7 +177,11 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def method_added(
-    user: User, method: str, client: ClientInfo, replaced: str | None = None
+    user: User,
+    method: str,
+    client: ClientInfo,
+    replaced: str | None = None,
+    ended: Ended | None = None,
 ) -> None:
     """Record that ``user`` switched on ``method`` (authenticator or email),
     replacing the method ``replaced`` if they had another one.
@@ -225,8 +193,7 @@ def method_added(
     # switched the method on is used up too.
     details = {"method": method} | ({"replaced": replaced} if replaced else {})
     _record(AuditTag.TWO_FACTOR_METHOD_ADDED, user, client, details)
-    _notify(user, Change.METHOD_ADDED, METHOD_NAMES.get(method, method))
-    forget_policy_cache()
+    _notify(user, Change.METHOD_ADDED, METHOD_NAMES.get(method, method), ended)
 
 
 def method_removed(user: User, method: str | None, client: ClientInfo) -> None:
@@ -235,22 +202,21 @@ def method_removed(user: User, method: str | None, client: ClientInfo) -> None:
     user.tf_totp_last_counter = None
     _record(AuditTag.TWO_FACTOR_METHOD_REMOVED, user, client, {"method": method})
     _notify(user, Change.METHOD_REMOVED, METHOD_NAMES.get(method or "", "two-factor"))
-    forget_policy_cache()
 
 
-def passkey_registered(user: User, name: str, client: ClientInfo) -> None:
+def passkey_registered(
+    user: User, name: str, client: ClientInfo, ended: Ended | None = None
+) -> None:
     """Record that ``user`` registered the passkey ``name``."""
     usage = next((c.usage for c in user.webauthn if c.name == name), None)
     _record(AuditTag.PASSKEY_REGISTERED, user, client, {"name": name, "usage": usage})
-    _notify(user, Change.PASSKEY_REGISTERED, name)
-    forget_policy_cache()
+    _notify(user, Change.PASSKEY_REGISTERED, name, ended)
 
 
 def passkey_deleted(user: User, name: str, client: ClientInfo) -> None:
     """Record that ``user`` deleted the passkey ``name``."""
     _record(AuditTag.PASSKEY_DELETED, user, client, {"name": name})
     _notify(user, Change.PASSKEY_DELETED, name)
-    forget_policy_cache()
 
 
 def recovery_codes_generated(user: User, replaced: bool, client: ClientInfo) -> None:
@@ -299,8 +265,9 @@ def _record(tag: AuditTag, user: User, client: ClientInfo, details: dict) -> Non
     )
 
 
-def _notify(user: User, change: Change, detail: str = "") -> None:
-    """Mail ``user`` about a change to their factors (so a stranger's change shows)."""
+def _notify(user: User, change: Change, detail: str = "", ended: Ended | None = None) -> None:
+    """Mail ``user`` about a change to their factors (so a stranger's change shows),
+    and what it ended, if anything (the first second factor)."""
     send_mail(
         "Your Diary sign-in settings changed",
         user.email,
@@ -308,4 +275,5 @@ def _notify(user: User, change: Change, detail: str = "") -> None:
         user=user,
         change=change.value.format(detail=detail),
         base_url=current_app.config.get("BASE_URL", ""),
+        ended=ended,
     )

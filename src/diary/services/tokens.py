@@ -27,13 +27,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_security.utils import naive_utcnow
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from diary.extensions import db, security
-from diary.models import ApiToken, AuditEvent, User
-from diary.models.types import utcnow
+from diary.extensions import datastore, db
+from diary.models import ApiToken, User
+from diary.models.types import Strength, utcnow
 from diary.services.audit import AuditTag, record_event
 
 PREFIX = "diary_pat_"
@@ -68,17 +66,14 @@ class TokenInvalid(TokenError):
 
 
 class TokenRefused(TokenError):
-    """A presented token does not authenticate anybody. ``reason`` is for the audit
-    log only; callers answer every reason with the same generic message."""
+    """A presented token is malformed, unknown, revoked or expired. ``reason`` is
+    for the audit log only; callers answer every reason with the same generic
+    message. ``token`` is the token found, if any."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, token: ApiToken | None = None):
         super().__init__(reason)
         self.reason = reason
-
-
-class AccountLocked(TokenError):
-    """The token is good but its account is temporarily locked: refused, not revoked,
-    so whoever triggered the lockout cannot wipe the owner's tokens with it."""
+        self.token = token
 
 
 class TokenNotFound(TokenError):
@@ -104,20 +99,35 @@ def default_lifetime() -> timedelta:
     return timedelta(days=int(current_app.config["API_TOKEN_DEFAULT_LIFETIME_DAYS"]))
 
 
+def max_lifetime() -> timedelta:
+    """Return the longest lifetime a new token may have (``API_TOKEN_MAX_LIFETIME_DAYS``)."""
+    return timedelta(days=int(current_app.config["API_TOKEN_MAX_LIFETIME_DAYS"]))
+
+
+def never_expires_allowed() -> bool:
+    """Return whether an operator allows tokens that never expire."""
+    return bool(current_app.config["API_TOKEN_NEVER_EXPIRES_ALLOWED"])
+
+
 def create_token(
     user: User,
     name: str | None,
     scopes: list[str] | set[str] | tuple[str, ...],
     lifetime: timedelta | None,
     *,
+    strength: Strength,
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> NewToken:
     """Create a token for ``user`` and return it with its secret.
 
-    :param lifetime: how long it lives; None for a token that never expires.
+    :param lifetime: how long it lives; None for a token that never expires, which
+        only an operator can allow (``API_TOKEN_NEVER_EXPIRES_ALLOWED``).
+    :param strength: how strongly the session that makes it was signed in; the
+        token keeps it for good (powers that need two-factor follow it).
     :raises TokenInvalid: empty or too long name, no or unknown scopes, a lifetime
-        that is not positive, or the user already holds ``API_TOKENS_PER_USER_MAX``.
+        that is not positive or longer than ``API_TOKEN_MAX_LIFETIME_DAYS``, "never"
+        where not allowed, or the user already holds ``API_TOKENS_PER_USER_MAX``.
     """
     name = (name or "").strip()
     if not name:
@@ -130,8 +140,14 @@ def create_token(
         raise TokenInvalid("Unknown scope.") from None
     if not chosen:
         raise TokenInvalid("Choose at least one scope.")
+    if lifetime is None and not never_expires_allowed():
+        raise TokenInvalid(
+            f"Choose an expiry: tokens live at most {max_lifetime().days} days here."
+        )
     if lifetime is not None and lifetime <= timedelta(0):
         raise TokenInvalid("A token's lifetime must be positive.")
+    if lifetime is not None and lifetime > max_lifetime():
+        raise TokenInvalid(f"A token can live at most {max_lifetime().days} days.")
     limit = int(current_app.config["API_TOKENS_PER_USER_MAX"])
     if len(list_tokens(user)) >= limit:
         raise TokenInvalid(f"You can hold at most {limit} tokens; revoke one first.")
@@ -145,6 +161,7 @@ def create_token(
         scopes=" ".join(chosen),
         created_at=now,
         expires_at=now + lifetime if lifetime is not None else None,
+        strength=str(Strength(strength)),
     )
     db.session.add(token)
     db.session.flush()
@@ -153,58 +170,54 @@ def create_token(
         user=user,
         ip=ip,
         user_agent=user_agent,
-        details=_describe(token),
+        details=describe(token),
         commit=False,
     )
     db.session.commit()
     return NewToken(token, secret)
 
 
-def authenticate(
-    secret: str | None, *, ip: str | None = None, user_agent: str | None = None
-) -> ApiToken:
-    """Return the token ``secret`` stands for, its last use recorded.
+def find_token(secret: str | None) -> ApiToken:
+    """Return the token ``secret`` stands for, if it is well formed, known,
+    unrevoked and unexpired. Who may use it (its account's state) is decided by
+    :func:`diary.services.credentials.from_personal_access_token`, which calls this.
 
-    Every refusal is recorded in the audit log (committed at once: the request
-    that caused it will not commit) with its reason, never with the secret.
-
-    :raises TokenRefused: malformed, unknown, revoked or expired token, or its user
-        is deactivated.
-    :raises AccountLocked: its user is temporarily locked (``user.is_locked()``).
+    :raises TokenRefused: with the reason, and the token when one was found.
     """
-    now = utcnow()
     if not secret or not TOKEN_RE.match(secret):
-        _refuse("malformed", None, None, ip, user_agent)
+        raise TokenRefused("malformed")
     digest = hash_token(secret)
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
     if token is None or not hmac.compare_digest(token.token_hash, digest):
-        _refuse("unknown", None, None, ip, user_agent)
+        raise TokenRefused("unknown")
     if token.revoked_at is not None:
-        _refuse("revoked", token, token.user_id, ip, user_agent)
-    if token.expires_at is not None and token.expires_at <= now:
-        _refuse("expired", token, token.user_id, ip, user_agent)
-    user = token.user
-    if not user.active:
-        _refuse("deactivated", token, user.id, ip, user_agent)
-    if user.is_locked():
-        _record_refusal("locked", token, user.id, ip, user_agent)
-        raise AccountLocked(token.id)
-
-    first_use = token.last_used_at is None
-    if first_use or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        token.last_used_ip = ip
-        if first_use:
-            record_event(
-                AuditTag.TOKEN_FIRST_USED,
-                user=user,
-                ip=ip,
-                user_agent=user_agent,
-                details=_describe(token),
-                commit=False,
-            )
-        db.session.commit()
+        raise TokenRefused("revoked", token)
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        raise TokenRefused("expired", token)
     return token
+
+
+def record_use(
+    token: ApiToken, *, ip: str | None = None, user_agent: str | None = None
+) -> None:
+    """Record that ``token`` was used now (at most once a minute), and its first use
+    in the audit log."""
+    now = utcnow()
+    first_use = token.last_used_at is None
+    if not first_use and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    token.last_used_at = now
+    token.last_used_ip = ip
+    if first_use:
+        record_event(
+            AuditTag.TOKEN_FIRST_USED,
+            user=token.user_id,
+            ip=ip,
+            user_agent=user_agent,
+            details=describe(token),
+            commit=False,
+        )
+    db.session.commit()
 
 
 def list_tokens(user: User) -> list[ApiToken]:
@@ -240,129 +253,72 @@ def revoke_token(
         user=user,
         ip=ip,
         user_agent=user_agent,
-        details=_describe(token),
+        details=describe(token),
         commit=False,
     )
     db.session.commit()
     return token
 
 
+@dataclass(frozen=True)
+class Revoked:
+    """What :func:`revoke_all_tokens` revoked: the names of the personal access
+    tokens, and how many refresh tokens (apps signed in with a password)."""
+
+    names: list[str]
+    refresh_tokens: int
+
+
 def revoke_all_tokens(
     user: User,
     *,
-    reason: str = "sign_out_everywhere",
+    reason: str,
     actor: User | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
     commit: bool = True,
-) -> int:
-    """Revoke every unrevoked personal access token of ``user``, and the refresh
-    tokens of the user's Flask-Security auth tokens; return how many personal
-    access tokens were revoked.
+) -> Revoked:
+    """Revoke every unrevoked personal access token of ``user`` and the refresh
+    tokens of the user's Flask-Security auth tokens; return what went.
 
-    Call it from "sign out everywhere" and wherever an account is deactivated (the
-    deactivation hook below does the latter by itself). One audit event records
-    how many tokens went, and why. (Auth tokens themselves are signed, not stored,
-    and live 15 minutes; "sign out everywhere" ends them early by changing the
-    user's ``fs_uniquifier``, which they are bound to.)
+    One audit event records how many personal access tokens went, and why. (Auth
+    tokens themselves are signed, not stored, and live 15 minutes; they end with
+    the change of the user's ``fs_uniquifier`` that every caller makes.)
 
-    :param reason: why, for the audit log ("sign_out_everywhere", "deactivated" …).
+    :param reason: why, for the audit log (``sign_out_everywhere``,
+        ``password_changed`` … see :class:`diary.services.revocation.Trigger`).
     :param commit: commit now (default); False leaves it to the caller's transaction.
     """
-    result = db.session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session="fetch")
+    now = utcnow()
+    revoked = list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        )
     )
-    count = result.rowcount or 0
+    for token in revoked:
+        token.revoked_at = now
+    refresh = 0
     for tracker in user.refresh_trackers:
         if tracker.revoked_at is None:
-            security.datastore.revoke_refresh_tracker(tracker)
-    if count:
+            datastore().revoke_refresh_tracker(tracker)
+            refresh += 1
+    if revoked:
         record_event(
             AuditTag.TOKEN_REVOKED,
             user=user,
             actor=actor,
             ip=ip,
             user_agent=user_agent,
-            details={"all": True, "count": count, "reason": reason},
+            details={"all": True, "count": len(revoked), "reason": reason},
             commit=False,
         )
     if commit:
         db.session.commit()
-    return count
+    return Revoked([token.name for token in revoked], refresh)
 
 
-def watch_deactivations() -> None:
-    """Revoke a user's tokens (and auth-token refresh tokens) whenever the account
-    is deactivated, however that happens (admin console, ``flask users deactivate``, the datastore): every flush
-    that turns ``User.active`` from true to false revokes that user's tokens in the
-    same transaction. Idempotent; called once per app by the security wiring."""
-    if not event.contains(Session, "before_flush", _revoke_on_deactivation):
-        event.listen(Session, "before_flush", _revoke_on_deactivation)
-
-
-def _revoke_on_deactivation(session: Session, _context, _instances) -> None:
-    for obj in list(session.dirty):
-        if not isinstance(obj, User):
-            continue
-        history = db.inspect(obj).attrs.active.history
-        if history.deleted and history.deleted[0] and not obj.active:
-            now = utcnow()
-            tokens = session.scalars(
-                select(ApiToken).where(
-                    ApiToken.user_id == obj.id, ApiToken.revoked_at.is_(None)
-                )
-            ).all()
-            for token in tokens:
-                token.revoked_at = now
-            for tracker in obj.refresh_trackers:
-                if tracker.revoked_at is None:
-                    tracker.revoked_at = naive_utcnow()  # the library's naive UTC
-            if tokens:
-                # Added to the flush under way: committed with the deactivation.
-                session.add(
-                    AuditEvent(
-                        tag=str(AuditTag.TOKEN_REVOKED),
-                        user_id=obj.id,
-                        details={"all": True, "count": len(tokens), "reason": "deactivated"},
-                    )
-                )
-
-
-def _refuse(
-    reason: str,
-    token: ApiToken | None,
-    user_id: int | None,
-    ip: str | None,
-    user_agent: str | None,
-):
-    _record_refusal(reason, token, user_id, ip, user_agent)
-    raise TokenRefused(reason)
-
-
-def _record_refusal(
-    reason: str,
-    token: ApiToken | None,
-    user_id: int | None,
-    ip: str | None,
-    user_agent: str | None,
-) -> None:
-    # Committed at once: the refused request itself commits nothing.
-    details = {"reason": reason}
-    if token is not None:
-        details.update(_describe(token))
-    record_event(
-        AuditTag.TOKEN_AUTH_FAILURE,
-        user=user_id,
-        ip=ip,
-        user_agent=user_agent,
-        details=details,
-    )
-
-
-def _describe(token: ApiToken) -> dict:
-    # What the audit log keeps about a token: never the secret or its digest.
+def describe(token: ApiToken) -> dict:
+    """Return what the audit log keeps about ``token``: never the secret or its
+    digest."""
     return {"token_id": token.id, "token_name": token.name, "scopes": token.scopes}
 

@@ -7,12 +7,13 @@ feature keeps its part of the page next to its code.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template
+from flask import abort, flash, redirect, render_template, url_for
 from flask_security import auth_required, current_user, logout_user, url_for_security
 
 from diary.database import reads_only
 from diary.security.client import client_info
-from diary.services import audit, sessions
+from diary.security.identity import current_device
+from diary.services import audit, revocation, sessions
 from diary.web import bp
 
 
@@ -36,10 +37,65 @@ def sign_out_everywhere():
     """
     user = current_user._get_current_object()
     client = client_info()
-    sessions.sign_out_everywhere(user, ip=client.ip, user_agent=client.user_agent)
+    revocation.sign_out_everywhere(user, ip=client.ip, user_agent=client.user_agent)
     logout_user()
     flash("You have been signed out on every device, this one included.", "info")
     return redirect(url_for_security("login"))
+
+
+@bp.get("/account/sessions")
+@reads_only
+@auth_required()
+def devices():
+    """The browsers the user is signed in on or remembered by, with sign-out
+    buttons."""
+    this = current_device()
+    return render_template(
+        "account/sessions.html",
+        devices=sessions.list_devices(current_user, this.id if this else None),
+        short_user_agent=short_user_agent,
+    )
+
+
+@bp.post("/account/sessions/<string:device_id>/sign-out")
+@auth_required()
+def sign_out_device(device_id: str):
+    """Sign one browser out: its session and its "remember me". This browser's own
+    row signs this browser out, as the sign-out button does."""
+    this = current_device()
+    if this is not None and this.id == device_id:
+        logout_user()
+        flash("You have been signed out on this device.", "info")
+        return redirect(url_for_security("login"))
+    client = client_info()
+    try:
+        sessions.sign_out_device(
+            current_user, device_id, ip=client.ip, user_agent=client.user_agent
+        )
+    except sessions.DeviceNotFound:
+        abort(404)
+    flash("That device has been signed out.", "success")
+    return redirect(url_for("web.devices"))
+
+
+@bp.post("/account/sessions/sign-out-others")
+@auth_required()
+def sign_out_other_devices():
+    """Sign out every browser but this one (tokens stay: "sign out everywhere" ends
+    those too)."""
+    this = current_device()
+    client = client_info()
+    ended = sessions.sign_out_other_devices(
+        current_user, this.id if this else "", ip=client.ip, user_agent=client.user_agent
+    )
+    count = ended.sessions + ended.remembered
+    flash(
+        f"Signed out of {count} other device{'s' if count != 1 else ''}."
+        if count
+        else "You were not signed in anywhere else.",
+        "success",
+    )
+    return redirect(url_for("web.devices"))
 
 
 @bp.get("/account/activity")

@@ -1,6 +1,13 @@
 """The user's personal access tokens, at ``/account/tokens``: create one (shown
 once, on the page that answers the form), see the others, revoke one.
 
+Creating a token needs a fresh sign-in (``SECURITY_FRESHNESS``, as turning off
+two-factor does): a token outlives the session that makes it, so a session left
+open on a shared computer must not be enough to mint one. The token keeps the
+strength of that session (see :mod:`diary.services.credentials`), and its lifetime
+is bounded (``API_TOKEN_MAX_LIFETIME_DAYS``; "never" only where
+``API_TOKEN_NEVER_EXPIRES_ALLOWED``).
+
 The new token is rendered straight into the response to the POST, never put in the
 session or a flash message: Flask's session is a signed cookie, readable by
 anyone who holds it, and a flash would keep the secret in it until displayed.
@@ -19,6 +26,7 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from diary.security.client import client_info
+from diary.security.identity import current_identity
 from diary.services import tokens
 from diary.web import bp
 
@@ -47,11 +55,12 @@ class TokenForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        default_days = int(current_app.config["API_TOKEN_DEFAULT_LIFETIME_DAYS"])
-        days = sorted({*LIFETIME_CHOICES_DAYS, default_days})
-        self.lifetime.choices = [SelectChoice(str(d), f"in {d} days") for d in days] + [
-            SelectChoice(NEVER, "never")
-        ]
+        longest = tokens.max_lifetime().days
+        default_days = min(int(current_app.config["API_TOKEN_DEFAULT_LIFETIME_DAYS"]), longest)
+        days = sorted(d for d in {*LIFETIME_CHOICES_DAYS, default_days, longest} if d <= longest)
+        self.lifetime.choices = [SelectChoice(str(d), f"in {d} days") for d in days]
+        if tokens.never_expires_allowed():
+            self.lifetime.choices.append(SelectChoice(NEVER, "never"))
         if not self.lifetime.data:
             self.lifetime.data = str(default_days)
 
@@ -94,10 +103,19 @@ def tokens_page():
     return _page(TokenForm())
 
 
+def _freshness() -> timedelta:
+    return current_app.config["SECURITY_FRESHNESS"]
+
+
+def _grace() -> timedelta:
+    return current_app.config["SECURITY_FRESHNESS_GRACE_PERIOD"]
+
+
 @bp.post("/account/tokens")
-@auth_required()
+@auth_required(within=_freshness, grace=_grace)
 def create_token():
-    """Create a token and show it, this once."""
+    """Create a token and show it, this once (after a fresh sign-in: a stale one is
+    sent to confirm the password first, then back here)."""
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(form, status=422)
@@ -108,6 +126,7 @@ def create_token():
             form.name.data,
             form.scopes.data or [],
             form.lifetime_delta(),
+            strength=current_identity().strength,
             ip=client.ip,
             user_agent=client.user_agent,
         )

@@ -9,10 +9,11 @@ that only read are marked ``@reads_only`` (:func:`diary.database.reads_only`).
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_security import auth_required, current_user, permissions_accepted, permissions_required
+from flask_security import auth_required, permissions_accepted, permissions_required
 
 from diary import permissions as perm
 from diary.database import reads_only
+from diary.security.identity import current_identity
 from diary.services import entries
 from diary.web import bp
 from diary.web.forms import DeleteForm, EntryForm
@@ -23,7 +24,7 @@ INVALID_STATUS = 422
 
 def _fetch(entry_id: int, action: entries.Action):
     try:
-        return entries.get_entry(current_user, entry_id, action)
+        return entries.get_entry(current_identity(), entry_id, action)
     except entries.EntryNotFound:
         abort(404)
     except entries.EntryAccessDenied:
@@ -32,7 +33,7 @@ def _fetch(entry_id: int, action: entries.Action):
 
 def _dashboard(form: EntryForm, status: int = 200):
     try:
-        page = entries.list_own_entries(current_user, request.args.get("before"))
+        page = entries.list_own_entries(current_identity(), request.args.get("before"))
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
     return (
@@ -63,7 +64,7 @@ def new_entry():
     form = EntryForm()
     if form.validate_on_submit():
         try:
-            entry = entries.create_entry(current_user, form.content.data)
+            entry = entries.create_entry(current_identity(), form.content.data)
         except entries.EntryInvalid as exc:
             form.content.errors.append(str(exc))
         else:
@@ -82,8 +83,8 @@ def view_entry(entry_id: int):
     return render_template(
         "web/entry.html",
         entry=entry,
-        may_edit=entries.may(current_user, entries.Action.EDIT, entry),
-        may_delete=entries.may(current_user, entries.Action.DELETE, entry),
+        may_edit=entries.may(current_identity(), entries.Action.EDIT, entry),
+        may_delete=entries.may(current_identity(), entries.Action.DELETE, entry),
         delete_form=DeleteForm(),
     )
 
@@ -101,7 +102,7 @@ def edit_entry(entry_id: int):
         status = INVALID_STATUS
         if form.validate_on_submit():
             try:
-                entries.update_entry(current_user, entry_id, form.content.data)
+                entries.update_entry(current_identity(), entry_id, form.content.data)
             except entries.EntryInvalid as exc:
                 form.content.errors.append(str(exc))
             else:
@@ -124,7 +125,7 @@ def delete_entry(entry_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        entries.delete_entry(current_user, entry_id)
+        entries.delete_entry(current_identity(), entry_id)
     except entries.EntryNotFound:
         abort(404)
     except entries.EntryAccessDenied:
@@ -140,10 +141,14 @@ def delete_entry(entry_id: int):
 def all_entries():
     """Everybody's entries, newest first, for users who may read any entry."""
     try:
-        page = entries.list_all_entries(current_user, request.args.get("before"))
+        page = entries.list_all_entries(current_identity(), request.args.get("before"))
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
     # The list shows Edit/Delete by the one ownership rule, entries.may().
     return render_template(
-        "web/all_entries.html", page=page, may=entries.may, Action=entries.Action
+        "web/all_entries.html",
+        page=page,
+        may_do=entries.may,
+        actor=current_identity(),
+        Action=entries.Action,
     )

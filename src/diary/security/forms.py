@@ -1,0 +1,110 @@
+"""Flask-Security forms that check a password or a token, with Diary's rules.
+
+* **Change password** (``/change``) and **change email** (``/change-email``) check
+  the current password. A wrong one counts as a failed sign-in, toward the
+  account's lockout (``User.track_failed_authn``); their POSTs also share the
+  per-IP sign-in budget (:mod:`diary.security.ratelimits`). The current password
+  is checked last, once every other field is valid, so that an answer refusing
+  the new password (or address) never tells whether the current one was right.
+  (The library's change-password form checks it first; its change-email form asks
+  for none, relying on a fresh sign-in alone.)
+* **Refresh token** (``/refresh-token``): the library verifies the token; its user
+  then passes the one credential policy (:mod:`diary.services.credentials`), so a
+  deactivated, unconfirmed or locked account gets no new auth token.
+"""
+
+from __future__ import annotations
+
+from flask_security import ChangePasswordForm, RefreshTokenForm, current_user
+from flask_security.change_email import ChangeEmailForm
+from flask_security.forms import Form, _get_form_field_label
+from flask_security.proxies import _security
+from flask_security.utils import get_message, verify_password
+from wtforms import PasswordField
+
+from diary.security.client import client_info
+
+WRONG_PASSWORD_KEY = "INVALID_PASSWORD"
+
+
+def check_current_password(field) -> bool:
+    """Return whether ``field`` holds the signed-in user's current password; count
+    a wrong one as a failed sign-in and put the library's message on the field."""
+    password = _security.password_util.normalize(field.data or "")
+    if verify_password(password, current_user.password):
+        return True
+    current_user.track_failed_authn("password")
+    field.errors.append(get_message(WRONG_PASSWORD_KEY)[0])
+    return False
+
+
+class DiaryChangePasswordForm(ChangePasswordForm):
+    """The library's change-password form, current password checked last and
+    counted when wrong."""
+
+    def validate(self, **kwargs) -> bool:
+        # The fields' own validators (required, the confirmation matching), without
+        # the library's checks, which verify the current password first.
+        if not Form.validate(self, **kwargs):
+            return False
+        has_password = bool(current_user.password)
+        if has_password and not (self.password.data or "").strip():
+            self.password.errors.append(get_message("PASSWORD_NOT_PROVIDED")[0])
+            return False
+        problems, self.new_password.data = _security.password_util.validate(
+            self.new_password.data, False, user=current_user
+        )
+        if problems:
+            self.new_password.errors.extend(problems)
+            return False
+        if has_password:
+            if not check_current_password(self.password):
+                return False
+            if _security.password_util.normalize(self.password.data) == self.new_password.data:
+                self.password.errors.append(get_message("PASSWORD_IS_THE_SAME")[0])
+                return False
+        return True
+
+
+class DiaryChangeEmailForm(ChangeEmailForm):
+    """The library's change-email form, which also asks for the current password
+    (checked once the new address is valid, counted when wrong)."""
+
+    password = PasswordField(
+        _get_form_field_label("password"), render_kw={"autocomplete": "current-password"}
+    )
+
+    def validate(self, **kwargs) -> bool:
+        valid = super().validate(**kwargs)
+        if self.email.errors or not current_user.password:
+            # An address refused (or, silently, one that is taken: the view makes
+            # that look like success) is answered without looking at the password.
+            return valid
+        if not (self.password.data or "").strip():
+            self.password.errors.append(get_message("PASSWORD_NOT_PROVIDED")[0])
+            return False
+        return check_current_password(self.password) and valid
+
+
+class DiaryRefreshTokenForm(RefreshTokenForm):
+    """The library's refresh-token form; the token's user must pass the policy."""
+
+    def validate(self, **kwargs) -> bool:
+        if not super().validate(**kwargs):
+            return False
+        from diary.services import credentials
+
+        client = client_info()
+        try:
+            credentials.from_refresh_token(self.user, ip=client.ip, user_agent=client.user_agent)
+        except credentials.Refused as refused:
+            reason = (
+                "the account is temporarily locked"
+                if refused.reason == credentials.Reason.LOCKED
+                else "INVALID"
+            )
+            self.refresh_token.errors.append(
+                get_message("REFRESH_TOKEN_INVALID", reason=reason)[0]
+            )
+            return False
+        return True
