@@ -10,12 +10,19 @@ import pytest
 from diary.extensions import limiter
 from diary.services import entries
 from tests.api.conftest import problem_of
+from tests.support.cursors import OUT_OF_RANGE_CURSORS
 
 
 def test_400_bad_cursor_names_the_field(api_login, way, demo_users):
     body = problem_of(api_login(way).get("/api/v1/entries?cursor=not-a-cursor"), 400)
     assert body["type"] == "/api/v1/problems/invalid-cursor"
     assert "cursor" in body["errors"]
+
+
+@pytest.mark.parametrize("cursor", OUT_OF_RANGE_CURSORS)
+def test_400_cursor_out_of_range_not_500(api_login, demo_users, cursor):
+    body = problem_of(api_login("pat").get(f"/api/v1/entries?cursor={cursor}"), 400)
+    assert body["type"] == "/api/v1/problems/invalid-cursor"
 
 
 def test_400_body_that_is_not_json(api_login, way, demo_users):

@@ -39,7 +39,7 @@ errors.register(blp)
 
 READ = (perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
 # Entry ids are 32-bit integers in every database; larger ones cannot exist.
-ENTRY_ID = "<int(min=1, max=2147483647):entry_id>"
+ENTRY_ID = f"<int(min=1, max={entries.ENTRY_ID_MAX}):entry_id>"
 
 
 @blp.after_request
