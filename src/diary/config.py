@@ -31,6 +31,9 @@ class Defaults:
     # Extra SQLAlchemy engine options. No pre-ping (a round trip on every request):
     # a connection the server dropped fails one request and the pool is replaced.
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Largest request body read, in bytes (Flask's own setting); larger ones get 413.
+    # The JSON API holds its requests to the smaller API_MAX_BODY_BYTES.
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
     # --- Diary entries -----------------------------------------------------------
     # Longest diary entry accepted, in characters.

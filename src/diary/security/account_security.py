@@ -1,12 +1,21 @@
 """Account security of issue 3, bound to an app in one call: lockout, sign-in
 audit, session lifetime, rate limits, security headers, proxies, the unlock
-command."""
+command; and the request body limit (issue 9)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from diary.security import commands, events, headers, lockout, proxies, ratelimits, sessions
+from diary.security import (
+    body_limit,
+    commands,
+    events,
+    headers,
+    lockout,
+    proxies,
+    ratelimits,
+    sessions,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -19,3 +28,4 @@ def init_app(app: Flask) -> None:
     ratelimits.init_app(app)
     headers.init_app(app)
     commands.init_app(app)
+    body_limit.init_app(app)  # first of all before-request functions
