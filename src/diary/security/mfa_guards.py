@@ -23,8 +23,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask, abort, flash, redirect, request, session
 from flask_login import current_user
 from flask_principal import Need, RoleNeed, identity_loaded
@@ -80,10 +78,6 @@ NEEDS_SECOND_FACTOR = (
 
 def init_app(app: Flask) -> None:
     """Install the guards on ``app`` (after Flask-Security's own init)."""
-    for name in ("SECURITY_FRESHNESS", "SECURITY_FRESHNESS_GRACE_PERIOD"):
-        # From the environment these arrive as seconds; the library wants timedelta.
-        if isinstance(app.config.get(name), (int, float)):
-            app.config[name] = timedelta(seconds=app.config[name])
     app.before_request(_limit_second_factor)
     app.before_request(_require_rp_host)
     app.before_request(_show_codes_once)
