@@ -63,8 +63,10 @@ def show_default(name: str, value: object) -> str:
 
     if value == "":
         return "*(empty)*"
-    if name in config.DURATIONS and value is not None:
+    if name in config.DURATIONS:
         seconds = value.total_seconds() if isinstance(value, timedelta) else value
+        if seconds is None:
+            return "`null` (seconds)"
         if float(seconds).is_integer():
             seconds = int(seconds)
         return f"`{seconds}` (seconds)"
