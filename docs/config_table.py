@@ -56,12 +56,20 @@ def settings() -> list[tuple[str, list[tuple[str, object, str]]]]:
     return [(title, rows) for title, rows in sections if rows]
 
 
-def show_default(value: object) -> str:
-    """Return ``value`` as it would be written in a ``DIARY_*`` variable."""
+def show_default(name: str, value: object) -> str:
+    """Return ``value`` as it would be written in a ``DIARY_*`` variable; durations
+    (``config.DURATIONS``) in seconds, and marked so."""
+    from diary import config
+
     if value == "":
         return "*(empty)*"
-    if isinstance(value, timedelta):
-        return f"`{int(value.total_seconds())}` (seconds)"
+    if name in config.DURATIONS:
+        seconds = value.total_seconds() if isinstance(value, timedelta) else value
+        if seconds is None:
+            return "`null` (seconds)"
+        if float(seconds).is_integer():
+            seconds = int(seconds)
+        return f"`{seconds}` (seconds)"
     if isinstance(value, str):
         return f"`{value}`"
     return f"`{json.dumps(value)}`"
@@ -75,7 +83,7 @@ def table() -> str:
         out.append(f"| **{title}** | | | |")
         for name, default, comment in rows:
             text = comment.replace("|", "\\|")
-            out.append(f"| `{name}` | `DIARY_{name}` | {show_default(default)} | {text} |")
+            out.append(f"| `{name}` | `DIARY_{name}` | {show_default(name, default)} | {text} |")
     out += ["", END]
     return "\n".join(out)
 

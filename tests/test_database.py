@@ -3,6 +3,7 @@ PostgreSQL, with the connection settings and indexes Diary relies on."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,42 @@ def test_reads_only_marks_the_registered_view(app):
     assert {"web.dashboard", "web.view_entry", "web.edit_entry", "web.all_entries",
             "web.account", "web.activity"} <= marked
     assert "web.new_entry" not in marked and "web.delete_entry" not in marked
+
+
+# --- The SQLite file is the owner's alone -------------------------------------------
+
+
+def test_sqlite_file_and_its_wal_and_shm_are_0600(tmp_path, monkeypatch):
+    from flask_migrate import upgrade
+
+    from diary import create_app
+    from tests.conftest import base_config
+
+    monkeypatch.delenv("DIARY_DATABASE_URL", raising=False)
+    settings = base_config("", str(tmp_path / "instance"))  # the default SQLite file
+    app = create_app(settings)
+    path = tmp_path / "instance" / "diary.sqlite3"
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:  # -wal and -shm exist while it is open
+            conn.execute(sa.text("CREATE TABLE probe (x INTEGER)"))
+            conn.commit()
+            files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()
+                     if p.name.startswith("diary.sqlite3")}
+        db.engine.dispose()
+    assert files == {"diary.sqlite3": 0o600, "diary.sqlite3-wal": 0o600,
+                     "diary.sqlite3-shm": 0o600}
+
+
+def test_an_sqlite_file_elsewhere_is_created_0600_too(tmp_path):
+    from diary import create_app
+    from tests.conftest import base_config
+
+    path = tmp_path / "elsewhere" / "diary.db"
+    path.parent.mkdir()
+    app = create_app(base_config(f"sqlite:///{path}", str(tmp_path / "instance")))
+    with app.app_context():
+        db.session.execute(sa.text("SELECT 1"))
+        db.session.remove()
+        db.engine.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

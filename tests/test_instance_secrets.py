@@ -52,6 +52,7 @@ def test_creates_the_instance_folder(tmp_path):
     folder = tmp_path / "not" / "yet"
     instance_secrets.load_or_create(str(folder))
     assert (folder / instance_secrets.FILE_NAME).exists()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_an_incomplete_file_is_completed_keeping_what_it_had(tmp_path):

@@ -34,11 +34,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_config(app: Flask, overrides: Mapping[str, Any]) -> None:
     """Load settings: defaults, then ``DIARY_*`` variables, then ``overrides``."""
-    from diary import config, instance_secrets
+    from diary import config, instance_folder, instance_secrets
 
     app.config.from_object(config.Defaults)
     config.from_environment(app.config)
     app.config.update(overrides)
+    instance_folder.prepare(app.instance_path, app.logger)
     instance_secrets.apply(app.config, app.instance_path)
     config.finalize(app.config, app.instance_path)
 

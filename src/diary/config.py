@@ -7,6 +7,11 @@ strings; see :meth:`flask.Config.from_prefixed_env`. Precedence, lowest first: t
 defaults below, then ``DIARY_*`` variables, then the mapping given to
 ``create_app(config)``. :func:`finalize` then fills in what is derived from the rest.
 
+Every length of time is declared once, in :data:`DURATIONS`: from the environment it
+is a number of seconds (``DIARY_SECURITY_FRESHNESS=300``), in ``create_app(config)``
+seconds or a :class:`~datetime.timedelta`; :func:`finalize` converts each to what its
+reader wants and refuses a negative or non-numeric one at start.
+
 ``SECRET_KEY`` and ``SECURITY_PASSWORD_SALT`` have no default here on purpose: they
 come from the environment (``DIARY_SECRET_KEY``, ``DIARY_SECURITY_PASSWORD_SALT``) or
 are generated once and kept in the instance folder (:mod:`diary.secrets`).
@@ -14,6 +19,8 @@ are generated once and kept in the instance folder (:mod:`diary.secrets`).
 
 from __future__ import annotations
 
+import enum
+import math
 import os
 from datetime import timedelta
 
@@ -31,6 +38,9 @@ class Defaults:
     # Extra SQLAlchemy engine options. No pre-ping (a round trip on every request):
     # a connection the server dropped fails one request and the pool is replaced.
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Largest request body read, in bytes (Flask's own setting); larger ones get 413.
+    # The JSON API holds its requests to the smaller API_MAX_BODY_BYTES.
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
     # --- Diary entries -----------------------------------------------------------
     # Longest diary entry accepted, in characters.
@@ -101,7 +111,7 @@ class Defaults:
     MAIL_BACKEND = ""
     # New accounts must confirm their email address before they can log in.
     SECURITY_CONFIRMABLE = True
-    # How long a confirmation link works (seconds when set from the environment).
+    # How long a confirmation link works.
     SECURITY_CONFIRM_EMAIL_WITHIN = timedelta(days=2)
     # "Forgot password" at /reset mails a reset link.
     SECURITY_RECOVERABLE = True
@@ -194,8 +204,8 @@ class Defaults:
     SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60
     # Offer "remember me" on the login form; false hides it and ignores it if posted.
     REMEMBER_ME = True
-    # Seconds "remember me" lasts after sign-in (a server-side record, revocable).
-    REMEMBER_COOKIE_DURATION = 14 * 24 * 60 * 60
+    # How long "remember me" lasts after sign-in (a server-side record, revocable).
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
     # Prefix of the session records' keys in the store (Redis or the database).
     SESSION_KEY_PREFIX = "diary:session:"
     # Flask-Security's blueprint-only Cache-Control is off: Diary sets
@@ -294,13 +304,50 @@ class Defaults:
     SECURITY_REFRESH_TOKEN_MAX_IDLE = timedelta(days=7)
 
 
-# Durations Flask-Security wants as timedelta; from the environment they are seconds.
-_SECONDS_SETTINGS = (
-    "SECURITY_CONFIRM_EMAIL_WITHIN",
-    "SECURITY_RESET_PASSWORD_WITHIN",
-    "SECURITY_CHANGE_EMAIL_WITHIN",
-    "REMEMBER_COOKIE_DURATION",
-)
+class Duration(enum.Enum):
+    """How ``app.config`` holds a duration setting, for the code that reads it."""
+
+    TIMEDELTA = "timedelta"  # Flask, Flask-Login and Flask-Security want one
+    SECONDS = "seconds"  # a number: Diary's own code, and some library settings
+    SECONDS_OR_NONE = "seconds or none"  # the same, or None for no limit
+
+
+# Every setting that is a length of time: the one list finalize() converts and checks.
+# A new duration setting (a longest lifetime for access tokens, say) goes here too,
+# under the kind its reader wants; tests/test_config.py then sets it from the
+# environment like the others, and fails for a timedelta default left out.
+DURATIONS: dict[str, Duration] = {
+    # Flask and Flask-Login (PERMANENT_SESSION_LIFETIME is derived: see finalize)
+    "REMEMBER_COOKIE_DURATION": Duration.TIMEDELTA,
+    # Flask-WTF
+    "WTF_CSRF_TIME_LIMIT": Duration.SECONDS_OR_NONE,
+    # Flask-Security: links, freshness, tokens, second factors
+    "SECURITY_CONFIRM_EMAIL_WITHIN": Duration.TIMEDELTA,
+    "SECURITY_RESET_PASSWORD_WITHIN": Duration.TIMEDELTA,
+    "SECURITY_CHANGE_EMAIL_WITHIN": Duration.TIMEDELTA,
+    "SECURITY_LOGIN_WITHIN": Duration.TIMEDELTA,
+    "SECURITY_FRESHNESS": Duration.TIMEDELTA,
+    "SECURITY_FRESHNESS_GRACE_PERIOD": Duration.TIMEDELTA,
+    "SECURITY_TOKEN_MAX_AGE": Duration.TIMEDELTA,
+    "SECURITY_REFRESH_TOKEN_MAX_AGE": Duration.TIMEDELTA,
+    "SECURITY_REFRESH_TOKEN_MAX_IDLE": Duration.TIMEDELTA,
+    "SECURITY_TWO_FACTOR_LOGIN_VALIDITY": Duration.TIMEDELTA,
+    "SECURITY_TWO_FACTOR_SETUP_WITHIN": Duration.TIMEDELTA,
+    "SECURITY_US_SETUP_WITHIN": Duration.TIMEDELTA,
+    "SECURITY_WAN_REGISTER_WITHIN": Duration.TIMEDELTA,
+    "SECURITY_WAN_SIGNIN_WITHIN": Duration.TIMEDELTA,
+    "SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY": Duration.SECONDS,
+    "SECURITY_TWO_FACTOR_MAIL_VALIDITY": Duration.SECONDS,
+    "SECURITY_TWO_FACTOR_SMS_VALIDITY": Duration.SECONDS,
+    "SECURITY_US_TOKEN_VALIDITY": Duration.SECONDS,
+    # Diary's own
+    "MAIL_TIMEOUT": Duration.SECONDS,
+    "LOCKOUT_DURATION": Duration.SECONDS,
+    "LOCKOUT_MAX_DURATION": Duration.SECONDS,
+    "SESSION_IDLE_TIMEOUT": Duration.SECONDS,
+    "SESSION_ABSOLUTE_LIFETIME": Duration.SECONDS,
+    "HSTS_MAX_AGE": Duration.SECONDS,
+}
 
 
 def from_environment(config) -> None:
@@ -326,19 +373,54 @@ def finalize(config, instance_path: str) -> None:
         config["REMEMBER_COOKIE_SECURE"] = True
         config["PREFERRED_URL_SCHEME"] = "https"
     config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
-    mail.configure(config, instance_path)
-    for name in _SECONDS_SETTINGS:
-        if isinstance(config.get(name), (int, float)):
-            config[name] = timedelta(seconds=config[name])
+    mail.configure(config, instance_path)  # may set MAIL_TIMEOUT from MAIL_URL
+    for name, kind in DURATIONS.items():
+        if name in config:
+            config[name] = duration(name, config[name], kind)
     # Server-side sessions (diary.security.session_store): a record lives the idle
-    # timeout after its last write, and is written only when it changed (a
-    # signed-in session is rewritten once a minute while in use).
+    # timeout after its last write (Flask's PERMANENT_SESSION_LIFETIME is derived,
+    # not set), and is written only when it changed (a signed-in session is
+    # rewritten once a minute while in use).
     if "SESSION_IDLE_TIMEOUT" in config:
-        config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-            seconds=float(config["SESSION_IDLE_TIMEOUT"])
-        )
+        config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=config["SESSION_IDLE_TIMEOUT"])
     config["SESSION_REFRESH_EACH_REQUEST"] = False
     # Diary mails these notices itself, once it has ended the account's other
     # sessions and tokens, so that the mail can say which (diary.security.account_events).
     config["SECURITY_SEND_PASSWORD_CHANGE_EMAIL"] = False
     config["SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL"] = False
+
+
+def duration(name: str, value: object, kind: Duration) -> timedelta | int | float | None:
+    """Return the setting ``name`` as ``kind`` wants it.
+
+    :param value: a number of seconds (int or float) or a timedelta.
+    :raises ValueError: one line naming the variable, if ``value`` is negative, not a
+        number, not finite or too long for a timedelta.
+    """
+    if value is None and kind is Duration.SECONDS_OR_NONE:
+        return None
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int longer than any float
+            seconds = math.inf
+    else:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        wanted = "a number of seconds, 0 or more"
+        if kind is Duration.SECONDS_OR_NONE:
+            wanted += ", or null for no limit"
+        raise ValueError(f"{name} (DIARY_{name}) must be {wanted}; got {value!r}")
+    if kind is Duration.TIMEDELTA and not isinstance(value, timedelta):
+        try:
+            value = timedelta(seconds=seconds)
+        except OverflowError:
+            most = int(timedelta.max.total_seconds())
+            raise ValueError(
+                f"{name} (DIARY_{name}) must be at most {most} seconds; got {value!r}"
+            ) from None
+    if kind is Duration.TIMEDELTA or isinstance(value, int):
+        return value
+    return int(seconds) if seconds.is_integer() else seconds

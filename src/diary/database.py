@@ -30,7 +30,25 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
+            _create_private_file(db.engine.url)
             event.listen(db.engine, "connect", _sqlite_on_connect)
+
+
+def _create_private_file(url) -> None:
+    """Create the SQLite file empty with mode 0600 before SQLite opens it, if it
+    does not exist yet: SQLite would create it 0644 (less the umask), readable by
+    every user of the machine, and its -wal, -shm and -journal files take the
+    main file's mode. An existing file keeps its mode (see diary.instance_folder).
+    """
+    path = url.database
+    if not path or path == ":memory:" or url.query.get("uri") or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        # Created meanwhile by another process, or no folder to put it in: SQLite
+        # opens it or reports what is wrong when it first connects.
+        pass
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

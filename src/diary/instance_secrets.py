@@ -7,7 +7,7 @@ codes; a JSON list, newest first, so keys can be rotated).
 Each is taken from the environment (``DIARY_SECRET_KEY``,
 ``DIARY_SECURITY_PASSWORD_SALT``) or from the mapping given to ``create_app``. A
 missing one is generated once with :mod:`secrets` and kept in ``secrets.json`` in
-the instance folder (mode 0600), so a restart or a second worker process keeps
+the instance folder (mode 0600, in a folder of mode 0700), so a restart or a second worker process keeps
 everyone's sessions and password hashes valid.
 """
 
@@ -19,6 +19,8 @@ import secrets
 import tempfile
 from collections.abc import Callable
 from typing import Any
+
+from diary import instance_folder
 
 FILE_NAME = "secrets.json"
 
@@ -58,7 +60,7 @@ def load_or_create(instance_path: str) -> dict[str, Any]:
 
     :raises OSError: if the instance folder cannot be created or read.
     """
-    os.makedirs(instance_path, exist_ok=True)
+    instance_folder.create(instance_path)
     path = os.path.join(instance_path, FILE_NAME)
     stored = _read(path)
     if all(stored.get(name) for name in SECRET_NAMES):

@@ -42,19 +42,15 @@ CREDENTIALS_BY_ENDPOINT: dict[str, frozenset[Kind]] = {
 
 def credentials_for(endpoint: str | None, blueprint: str | None) -> frozenset[Kind]:
     """Return the credentials a request to ``endpoint`` (of ``blueprint``) takes."""
+    from diary.api import in_api
+
     if endpoint in CREDENTIALS_BY_ENDPOINT:
         return CREDENTIALS_BY_ENDPOINT[endpoint]
     if blueprint in CREDENTIALS_BY_BLUEPRINT:
         return CREDENTIALS_BY_BLUEPRINT[blueprint]
-    if endpoint is None and _in_api():
+    if endpoint is None and in_api():
         return NOTHING  # an unrouted /api/v1 path: answered 404 without a user
     return PAGES
-
-
-def _in_api() -> bool:
-    from diary.api import PREFIX
-
-    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
 
 
 def identify():
@@ -76,13 +72,13 @@ def identify():
 
 def _before_request() -> list[str | Callable]:
     from diary import api, database
-    from diary.security import link_pages, links, mfa_guards, ratelimits, wiring
+    from diary.security import body_limit, link_pages, links, mfa_guards, ratelimits, wiring
 
     return [
         # Plain HTTP is redirected to HTTPS before anything else looks at it.
         "flask_talisman.talisman:Talisman._force_https",
         # Bodies over the limit are refused before anything reads them.
-        api.limit_body_size,
+        body_limit.limit_body,
         # Unknown paths under /api/v1 get the API's 404/405, not a page.
         api.answer_unrouted_api_request,
         # Pages that only read run without a transaction: decided before the

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import diary
+from diary.api.schemas import CONTENT_PATTERN
 
 STATIC = Path(diary.__file__).parent / "static"
 
@@ -31,6 +32,13 @@ def test_openapi_document_describes_the_api(client):
 def test_document_carries_this_apps_entry_max_length(app, client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["components"]["schemas"]["EntryIn"]["properties"]["content"]["maxLength"] == 280
+
+
+def test_document_states_the_content_rule_as_the_api_checks_it(client):
+    # The pattern the API checks is the one a client's validator is given.
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for name in ("EntryIn", "EntryPatch"):
+        assert spec["components"]["schemas"][name]["properties"]["content"]["pattern"] == CONTENT_PATTERN
 
 
 def test_docs_page_uses_only_local_assets_and_no_inline_code(client):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from diary.extensions import db
 from diary.models import Entry, User
 from diary.services import credentials, entries
+from tests.support.cursors import OUT_OF_RANGE_CURSORS, crafted_cursor
 
 
 @pytest.fixture
@@ -222,3 +223,17 @@ def test_cursor_round_trip(people):
 def test_bad_cursors_are_refused(ctx, cursor):
     with pytest.raises(entries.InvalidCursor):
         entries.decode_cursor(cursor)
+
+
+@pytest.mark.parametrize("cursor", OUT_OF_RANGE_CURSORS)
+def test_out_of_range_cursors_are_refused(ctx, cursor):
+    with pytest.raises(entries.InvalidCursor):
+        entries.decode_cursor(cursor)
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59.999999+00:00"])
+@pytest.mark.parametrize("entry_id", ["1", str(2**31 - 1)])
+def test_cursors_at_the_edges_of_the_range_are_queried(people, stamp, entry_id):
+    # The extremes that decode_cursor lets through are values every database takes.
+    entries.list_own_entries(people["alice"], crafted_cursor(stamp, entry_id))
+    entries.list_all_entries(people["admin"], crafted_cursor(stamp, entry_id))

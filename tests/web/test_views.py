@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from diary.extensions import db
 from diary.models import Entry
 from tests.conftest import csrf_token
+from tests.support.cursors import OUT_OF_RANGE_CURSORS
 
 
 def count_entries(app) -> int:
@@ -212,6 +213,15 @@ def test_dashboard_pages_20_entries_newest_first(client, auth, demo_users, app):
 def test_bad_page_cursor_is_400(client, auth, demo_users):
     auth.login()
     assert client.get("/?before=not-a-cursor").status_code == 400
+
+
+@pytest.mark.parametrize("cursor", OUT_OF_RANGE_CURSORS)
+def test_out_of_range_page_cursor_is_400_not_500(client, auth, demo_users, mfa_policy_off, cursor):
+    auth.login("admin@example.com", "adminpass")
+    for page in ("/", "/all"):
+        response = client.get(f"{page}?before={cursor}")
+        assert response.status_code == 400, page
+        assert "That page link is not valid." in response.get_data(as_text=True)
 
 
 def test_writer_without_entries_sees_empty_state(client, auth, demo_users):

@@ -13,9 +13,8 @@ API only, and the docs page is Diary's, with Swagger UI served from /static.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_smorest import Api
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from diary.api import errors
 from diary.api.errors import PROBLEM_JSON
@@ -113,8 +112,8 @@ def init_app(app: Flask) -> None:
         # CSRF is checked by diary.api.auth once it knows the session is in use.
         csrf.exempt(bp)
     app.extensions["diary_api"] = api
-    # limit_body_size and answer_unrouted_api_request run early in every request:
-    # see diary.pipeline.
+    # answer_unrouted_api_request runs early in every request (diary.pipeline);
+    # the body limit (API_MAX_BODY_BYTES here) is diary.security.body_limit's.
 
 
 def _document_entry_max_length(api: DiaryApi, max_length: int) -> None:
@@ -127,33 +126,9 @@ def _document_entry_max_length(api: DiaryApi, max_length: int) -> None:
         api.spec.components.schemas[name]["properties"]["content"]["maxLength"] = max_length
 
 
-def _in_api() -> bool:
+def in_api() -> bool:
+    """Return whether the request is for a path under /api/v1."""
     return request.path == PREFIX or request.path.startswith(PREFIX + "/")
-
-
-def limit_body_size():
-    """Refuse API request bodies over API_MAX_BODY_BYTES before anything reads them.
-
-    A body with a Content-Length over the limit is refused at once, a streamed
-    (chunked) body once it has been read up to the limit.
-    """
-    if not _in_api():
-        return None
-    limit = int(current_app.config["API_MAX_BODY_BYTES"])
-    request.max_content_length = limit
-    too_large = request.content_length is not None and request.content_length > limit
-    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
-        # Werkzeug stops reading a streamed body at the limit without saying so;
-        # read it now (at most ``limit`` bytes, cached for the view) and refuse it
-        # if it reached the limit, rather than let a view see a truncated body.
-        request.get_data(cache=True)
-        too_large = bool(getattr(request.stream, "is_exhausted", False))
-    if too_large:
-        error = RequestEntityTooLarge(f"Request bodies can be at most {limit} bytes.")
-        if request.blueprint is None:
-            return errors.handle_http_error(error)
-        raise error
-    return None
 
 
 def answer_unrouted_api_request():
@@ -165,7 +140,7 @@ def answer_unrouted_api_request():
     still be answered in the API's format.
     """
     error = request.routing_exception
-    if error is None or not _in_api():
+    if error is None or not in_api():
         return None
     if getattr(error, "code", 500) < 400:  # a redirect (trailing slash): let it be
         return None

@@ -1,6 +1,7 @@
 """Account security, bound to an app in one call: lockout, sign-in audit,
 server-side sessions and the request's identity, rate limits, security headers,
-proxies, the unlock command."""
+proxies, the unlock command. (The request body limit,
+:mod:`diary.security.body_limit`, is a request hook only: see diary.pipeline.)"""
 
 from __future__ import annotations
 

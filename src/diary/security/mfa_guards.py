@@ -23,9 +23,7 @@ every request by :mod:`diary.security.identity`.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Flask, abort, flash, redirect, request, session
+from flask import abort, flash, redirect, request, session
 from flask_login import current_user
 from flask_security.proxies import _security
 from flask_security.tf_plugin import tf_clean_session
@@ -70,14 +68,6 @@ SECRET_PAGES = frozenset(
     {"security.two_factor_setup", "security.mf_recovery_codes", "web.factor_added"}
 )
 LIMIT_NAMESPACE = "2fa.user"
-
-
-def init_app(app: Flask) -> None:
-    """Install the guards on ``app`` (after Flask-Security's own init)."""
-    for name in ("SECURITY_FRESHNESS", "SECURITY_FRESHNESS_GRACE_PERIOD"):
-        # From the environment these arrive as seconds; the library wants timedelta.
-        if isinstance(app.config.get(name), (int, float)):
-            app.config[name] = timedelta(seconds=app.config[name])
 
 
 def _limit_item():

@@ -12,7 +12,7 @@ from flask_security.utils import validate_redirect_url
 from diary.extensions import db
 from diary.security.core import security
 from diary.models import FsRefreshTracker, Role, User, WebAuthn
-from diary.security import account_security, flows, mfa_events, mfa_guards
+from diary.security import account_security, flows, mfa_events
 from diary.security.datastore import DiaryUserDatastore
 from diary.services import accounts, revocation
 
@@ -27,7 +27,6 @@ def init_app(app: Flask) -> None:
     security.principal.skip_static = True
     user_registered.connect(_on_user_registered, app)
     mfa_events.init_app(app)
-    mfa_guards.init_app(app)
     account_security.init_app(app)
     flows.init_app(app)
     # Deactivating an account ends its sessions and tokens, however it happens.

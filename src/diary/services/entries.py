@@ -28,6 +28,10 @@ from diary.models import Entry, User
 from diary.models.types import utcnow
 
 
+# Entry ids are 32-bit integers in every database (PostgreSQL's INTEGER); ids start at 1.
+ENTRY_ID_MAX = 2**31 - 1
+
+
 class Actor(Protocol):
     """Who acts: a user's id and what they may do (a request's identity)."""
 
@@ -267,6 +271,10 @@ def encode_cursor(entry: Entry) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     """Return the ``(created_at, id)`` a cursor points after.
 
+    Only values an entry can have come back, so that the query the cursor goes
+    into cannot fail: an id the database's INTEGER holds (a longer one made
+    PostgreSQL and SQLite refuse the query), a time inside the calendar in UTC.
+
     :raises InvalidCursor: for anything :func:`encode_cursor` did not produce.
     """
     try:
@@ -275,6 +283,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         created_at = datetime.fromisoformat(stamp)
         if created_at.tzinfo is None:
             raise ValueError("naive")
-        return created_at.astimezone(timezone.utc), int(entry_id)
+        number = int(entry_id)
+        if not 1 <= number <= ENTRY_ID_MAX:
+            raise ValueError("no entry has this id")
+        # Out of the calendar in UTC (year 1 at +01:00, say) raises OverflowError.
+        return created_at.astimezone(timezone.utc), number
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise InvalidCursor(cursor) from exc
