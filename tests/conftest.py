@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -22,13 +23,16 @@ from diary.extensions import db
 from diary.services import accounts
 
 TEST_DATABASE_URL = os.environ.get("DIARY_TEST_DATABASE_URL", "")
+# With it, every test app keeps its sessions and rate-limit counts in that Redis
+# (as production with several instances does), each under keys of its own.
+TEST_REDIS_URL = os.environ.get("DIARY_TEST_REDIS_URL", "")
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def base_config(database_url: str, instance_path: str) -> dict:
     """Return the settings every test app uses."""
-    return {
+    return redis_settings() | {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SECURITY_PASSWORD_SALT": "test-password-salt",
@@ -43,6 +47,20 @@ def base_config(database_url: str, instance_path: str) -> dict:
             "argon2__rounds": 1,
             "argon2__memory_cost": 1024,
         },
+    }
+
+
+def redis_settings() -> dict:
+    """Return the Redis settings of a test app: none without DIARY_TEST_REDIS_URL;
+    else that Redis, with key prefixes of its own, so that no test sees another's
+    counts or sessions."""
+    if not TEST_REDIS_URL:
+        return {}
+    prefix = f"diary-test-{uuid.uuid4().hex[:12]}"
+    return {
+        "REDIS_URL": TEST_REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "SESSION_KEY_PREFIX": f"{prefix}:session:",
     }
 
 

@@ -82,6 +82,26 @@ def test_passkey_events(app, make_user, outbox):
     assert len(outbox) == 2
 
 
+def test_only_the_first_second_factor_ends_the_other_credentials(app, make_user):
+    uid = make_user("e@example.com")
+    with app.test_request_context("/"):
+        user = db.session.get(User, uid)
+        security.datastore.tf_set(user, "authenticator", security.totp_factory.generate_totp_secret())
+        tf_profile_changed.send(app, user=user, method="authenticator")
+        db.session.commit()
+        security.datastore.set_webauthn_user_handle(user)
+        security.datastore.create_webauthn(
+            user, name="Key", credential_id=b"id", public_key=b"pk", sign_count=0,
+            transports=[], extensions=None, usage="secondary", backup_state=False,
+            device_type="single_device",
+        )
+        wan_registered.send(app, user=user, name="Key")
+        db.session.commit()
+        tags = [tag for tag, _ in events(uid)]
+        assert tags.count(str(AuditTag.SESSIONS_ENDED)) == 1
+        assert tags[0] == str(AuditTag.SESSIONS_ENDED)
+
+
 def test_first_factor_failures_are_not_second_factor_events(app, make_user):
     uid = make_user("e@example.com")
     with app.test_request_context("/"):

@@ -27,7 +27,6 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_login import current_user
 from flask_talisman import Talisman
-from werkzeug.exceptions import HTTPException
 
 EXTENSION_KEY = "diary.talisman"
 
@@ -60,13 +59,9 @@ def no_store_when_private(response):
     signed-in user or comes from the security blueprint; return it."""
     if request.endpoint == "static":
         return response
-    try:
-        private = request.blueprint == "security" or current_user.is_authenticated
-    except HTTPException:
-        # Loading the user can read the request body (Flask-Security looks for a
-        # token in JSON), which fails for a body refused as too large (413). The
-        # response is that refusal; keep it out of caches all the same.
-        private = True
+    # The request's user was decided by diary.security.identity, which never reads
+    # the body (a refused one, 413, included).
+    private = request.blueprint == "security" or current_user.is_authenticated
     if not private:
         return response
     if "Cache-Control" not in response.headers:

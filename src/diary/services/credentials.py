@@ -245,7 +245,7 @@ def from_session(uniquifier: str, session_id: str, *, ip: str | None) -> Session
             _SESSION_LOOKUP, {"uniquifier": str(uniquifier), "session_id": str(session_id)}
         )
         .unique()
-        .first()
+        .one_or_none()
     )
     if row is None:
         raise Refused(Kind.SESSION, Reason.ENDED)
