@@ -73,8 +73,10 @@ def test_processes_starting_together_agree_on_one_secret(tmp_path):
 
 def test_two_apps_on_one_instance_folder_share_sessions(app, database_url, tmp_path):
     instance = tmp_path / "shared-instance"
-    first = create_app(config_without_secrets(database_url, instance))
-    second = create_app(config_without_secrets(database_url, instance))
+    settings = config_without_secrets(database_url, instance)
+    # Two processes of one deployment: one instance folder, one session store.
+    first = create_app(dict(settings))
+    second = create_app(dict(settings))
     with first.app_context():  # passwords are hashed with the instance's salt
         accounts.seed_demo_accounts()
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]

@@ -39,7 +39,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import current_app
 from flask_security.utils import parse_auth_token
@@ -167,8 +166,7 @@ def admit(
     kind: Kind,
     strength: Strength,
     *,
-    locked_until: datetime | None = None,
-    lock_known: bool = False,
+    locked: bool | None = None,
     session: UserSession | None = None,
     token: ApiToken | None = None,
 ) -> Identity:
@@ -178,21 +176,15 @@ def admit(
     2. its email address is confirmed, where ``SECURITY_CONFIRMABLE`` is on;
     3. it is not locked after failed sign-ins.
 
-    :param locked_until: the account's lockout time, when the caller has already
-        read it (the session lookup reads it in the same statement); with
-        ``lock_known`` False it is read here.
+    :param locked: whether the account is locked, when the caller has read it
+        already (the session lookup reads it in its one statement); None: read here.
     :raises Refused: ``DEACTIVATED``, ``UNCONFIRMED`` or ``LOCKED``.
     """
     if not user.active:
         raise Refused(kind, Reason.DEACTIVATED)
     if current_app.config.get("SECURITY_CONFIRMABLE") and user.confirmed_at is None:
         raise Refused(kind, Reason.UNCONFIRMED)
-    locked = (
-        locked_until is not None and locked_until > lockout.now()
-        if lock_known
-        else lockout.is_locked(user)
-    )
-    if locked:
+    if lockout.is_locked(user) if locked is None else locked:
         raise Refused(kind, Reason.LOCKED)
     return Identity(
         user=user,
@@ -258,8 +250,7 @@ def from_session(uniquifier: str, session_id: str, *, ip: str | None) -> Session
         user,
         Kind.SESSION,
         Strength(device.strength),
-        locked_until=locked_until,
-        lock_known=True,
+        locked=lockout.locked_at(locked_until),
         session=device,
     )
     touched = sessions.touch(device, ip)

@@ -137,6 +137,11 @@ def locked_until(user: User) -> datetime | None:
     return until if _locked(until, now()) else None
 
 
+def locked_at(until: datetime | None) -> bool:
+    """Return whether a lockout that lasts ``until`` (None: no lockout) holds now."""
+    return _locked(until, now())
+
+
 def is_locked(user: User) -> bool:
     """Return whether ``user``'s account is locked now."""
     return locked_until(user) is not None

@@ -160,7 +160,9 @@ def _on_flush(session: Session, _context, _instances) -> None:
             session.delete(row)
         now = utcnow()
         for token in session.scalars(
-            select(ApiToken).where(ApiToken.user_id == obj.id, ApiToken.revoked_at.is_(None))
+            select(ApiToken)
+            .where(ApiToken.user_id == obj.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.id)
         ):
             token.revoked_at = now
             ended.tokens.append(token.name)

@@ -292,7 +292,9 @@ def revoke_all_tokens(
     now = utcnow()
     revoked = list(
         db.session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.id)  # oldest first: the order the mail lists them in
         )
     )
     for token in revoked:
