@@ -93,16 +93,23 @@ def _end_credentials(user, trigger: Trigger, *, keep_this_browser: bool):
     return ended
 
 
-def _on_password_changed(_app, user, **_extra) -> None:
-    _record(AuditTag.PASSWORD_CHANGED, user, commit=False)
-    ended = _end_credentials(user, Trigger.PASSWORD_CHANGED, keep_this_browser=True)
+def _send_notice(user, subject: str, template: str, ended) -> None:
+    """Mail the library's notice (its ``SECURITY_EMAIL_SUBJECT_<subject>`` and
+    ``SECURITY_EMAIL_TEMPLATE_<template>`` settings) with what the change ended."""
+    config = current_app.config
     send_mail(
-        current_app.config["SECURITY_EMAIL_SUBJECT_PASSWORD_CHANGE_NOTICE"],
+        config[f"SECURITY_EMAIL_SUBJECT_{subject}"],
         user.email,
-        current_app.config["SECURITY_EMAIL_TEMPLATE_PASSWORD_CHANGE_NOTICE"],
+        config[f"SECURITY_EMAIL_TEMPLATE_{template}"],
         user=user,
         ended=ended,
     )
+
+
+def _on_password_changed(_app, user, **_extra) -> None:
+    _record(AuditTag.PASSWORD_CHANGED, user, commit=False)
+    ended = _end_credentials(user, Trigger.PASSWORD_CHANGED, keep_this_browser=True)
+    _send_notice(user, "PASSWORD_CHANGE_NOTICE", "PASSWORD_CHANGE_NOTICE", ended)
 
 
 def _on_reset_requested(_app, user, **_extra) -> None:
@@ -114,13 +121,7 @@ def _on_reset_requested(_app, user, **_extra) -> None:
 def _on_password_reset(_app, user, **_extra) -> None:
     _record(AuditTag.PASSWORD_RESET, user, commit=False)
     ended = _end_credentials(user, Trigger.PASSWORD_RESET, keep_this_browser=False)
-    send_mail(
-        current_app.config["SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE"],
-        user.email,
-        current_app.config["SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET_NOTICE"],
-        user=user,
-        ended=ended,
-    )
+    _send_notice(user, "PASSWORD_NOTICE", "PASSWORD_RESET_NOTICE", ended)
 
 
 def _on_email_change_requested(_app, user, new_email, **_extra) -> None:

@@ -360,6 +360,24 @@ def refuse(
     return Refused(kind, reason)
 
 
+def _admit_token(
+    user: User,
+    kind: Kind,
+    strength: Strength,
+    *,
+    token: ApiToken | None = None,
+    ip: str | None,
+    user_agent: str | None,
+) -> Identity:
+    """:func:`admit` a token's user; a refusal is recorded like any refused token."""
+    try:
+        return admit(user, kind, strength, token=token)
+    except Refused as refused:
+        raise refuse(
+            kind, refused.reason, user=user, token=token, ip=ip, user_agent=user_agent
+        ) from None
+
+
 def token_strength(user: User) -> Strength:
     """Return the strength of an auth or refresh token of ``user`` (see the module
     doc)."""
@@ -386,12 +404,7 @@ def from_auth_token(value: str, *, ip: str | None, user_agent: str | None) -> Id
         # Signed by this site, but its user's fs_uniquifier changed since (sign out
         # everywhere, a password change …) or the account is gone.
         raise refuse(Kind.AUTH_TOKEN, Reason.REVOKED, user=user, ip=ip, user_agent=user_agent)
-    try:
-        return admit(user, Kind.AUTH_TOKEN, token_strength(user))
-    except Refused as refused:
-        raise refuse(
-            Kind.AUTH_TOKEN, refused.reason, user=user, ip=ip, user_agent=user_agent
-        ) from None
+    return _admit_token(user, Kind.AUTH_TOKEN, token_strength(user), ip=ip, user_agent=user_agent)
 
 
 def from_refresh_token(user: User, *, ip: str | None, user_agent: str | None) -> Identity:
@@ -400,12 +413,9 @@ def from_refresh_token(user: User, *, ip: str | None, user_agent: str | None) ->
 
     :raises Refused: by :func:`admit` (recorded; counted unless locked).
     """
-    try:
-        return admit(user, Kind.REFRESH_TOKEN, token_strength(user))
-    except Refused as refused:
-        raise refuse(
-            Kind.REFRESH_TOKEN, refused.reason, user=user, ip=ip, user_agent=user_agent
-        ) from None
+    return _admit_token(
+        user, Kind.REFRESH_TOKEN, token_strength(user), ip=ip, user_agent=user_agent
+    )
 
 
 def from_personal_access_token(
@@ -428,13 +438,13 @@ def from_personal_access_token(
             ip=ip,
             user_agent=user_agent,
         ) from None
-    try:
-        identity = admit(
-            token.user, Kind.PERSONAL_ACCESS_TOKEN, Strength(token.strength), token=token
-        )
-    except Refused as refused:
-        raise refuse(
-            Kind.PERSONAL_ACCESS_TOKEN, refused.reason, token=token, ip=ip, user_agent=user_agent
-        ) from None
+    identity = _admit_token(
+        token.user,
+        Kind.PERSONAL_ACCESS_TOKEN,
+        Strength(token.strength),
+        token=token,
+        ip=ip,
+        user_agent=user_agent,
+    )
     tokens.record_use(token, ip=ip, user_agent=user_agent)
     return identity

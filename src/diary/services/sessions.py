@@ -348,17 +348,8 @@ def sign_out_device(
     row = db.session.get(UserSession, device_id)
     browser = row.user_agent if row is not None and row.user_id == user.id else None
     ended = end_devices(user, only=device_id)
-    record_event(
-        AuditTag.DEVICE_SIGNED_OUT,
-        user=user,
-        ip=ip,
-        user_agent=user_agent,
-        details={"device": device_id, "browser": (browser or "")[:120], **ended.details()},
-        commit=False,
-    )
-    db.session.commit()
-    forget_stored(ended)
-    return ended
+    details = {"device": device_id, "browser": (browser or "")[:120]}
+    return _recorded(ended, AuditTag.DEVICE_SIGNED_OUT, user, details, ip, user_agent)
 
 
 def sign_out_other_devices(
@@ -367,12 +358,18 @@ def sign_out_other_devices(
     """Sign ``user`` out of every browser but ``current_id``; record it and return
     what was ended. Tokens are left alone: "sign out everywhere" ends those."""
     ended = end_devices(user, keep=current_id)
+    details = {"trigger": "sign_out_other_devices"}
+    return _recorded(ended, AuditTag.SESSIONS_ENDED, user, details, ip, user_agent)
+
+
+def _recorded(ended: Ended, tag: AuditTag, user: User, details: dict, ip, user_agent) -> Ended:
+    """Record what a sign-out ended, commit it, forget the sessions' records."""
     record_event(
-        AuditTag.SESSIONS_ENDED,
+        tag,
         user=user,
         ip=ip,
         user_agent=user_agent,
-        details={"trigger": "sign_out_other_devices", **ended.details()},
+        details={**details, **ended.details()},
         commit=False,
     )
     db.session.commit()
