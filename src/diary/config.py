@@ -176,6 +176,8 @@ class Defaults:
     LIMIT_RESET_PER_IP = "5 per hour"
     # Password reset requests per email address asked for.
     LIMIT_RESET_PER_EMAIL = "3 per hour"
+    # Confirmation mail resends per client IP.
+    LIMIT_CONFIRM_PER_IP = "5 per hour"
     # Confirmation mail resends per email address asked for.
     LIMIT_CONFIRM_PER_EMAIL = "3 per hour"
     # Refused API credentials per client IP; over it, API requests with a credential

@@ -46,7 +46,7 @@ RULES: dict[str, tuple[tuple[Limit, ...], tuple[Limit, ...]]] = {
     **{endpoint: ((Limit.LOGIN_PER_IP,), ()) for endpoint in SIGN_IN_ENDPOINTS},
     "security.register": ((Limit.REGISTER_PER_IP,), ()),
     "security.forgot_password": ((Limit.RESET_PER_IP,), (Limit.RESET_PER_EMAIL,)),
-    "security.send_confirmation": ((), (Limit.CONFIRM_PER_EMAIL,)),
+    "security.send_confirmation": ((Limit.CONFIRM_PER_IP,), (Limit.CONFIRM_PER_EMAIL,)),
 }
 
 MESSAGE = "Too many attempts. Please wait a little and try again."

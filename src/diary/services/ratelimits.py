@@ -32,6 +32,7 @@ class Limit(enum.Enum):
     REGISTER_PER_IP = ("ip.register", "LIMIT_REGISTER_PER_IP")
     RESET_PER_IP = ("ip.reset", "LIMIT_RESET_PER_IP")
     RESET_PER_EMAIL = ("email.reset", "LIMIT_RESET_PER_EMAIL")
+    CONFIRM_PER_IP = ("ip.confirm", "LIMIT_CONFIRM_PER_IP")
     CONFIRM_PER_EMAIL = ("email.confirm", "LIMIT_CONFIRM_PER_EMAIL")
     API_AUTH_FAILURES_PER_IP = ("ip.api_auth_failure", "LIMIT_API_AUTH_FAILURES_PER_IP")
 
