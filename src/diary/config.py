@@ -99,6 +99,9 @@ class Defaults:
     MAIL_FILE_PATH = ""
     # Flask-Mailman backend; empty: "smtp" with MAIL_URL, else Diary's .eml file backend.
     MAIL_BACKEND = ""
+    # Send mail from a background thread of each process, so no answer waits for (or
+    # shows by its time) the mail server; failures are logged. false: within the request.
+    MAIL_IN_BACKGROUND = True
     # New accounts must confirm their email address before they can log in.
     SECURITY_CONFIRMABLE = True
     # How long a confirmation link works (seconds when set from the environment).
