@@ -69,7 +69,7 @@ def _check_limits():
         ip = client_info().ip or "unknown"
         for limit in by_ip:
             ratelimits.hit(limit, ip)
-        email = _posted_email()
+        email = posted_email()
         if email:
             for limit in by_email:
                 ratelimits.hit(limit, ratelimits.email_key(email))
@@ -87,7 +87,9 @@ def too_many_requests(retry_after: int):
     return body, status, headers
 
 
-def _posted_email() -> str | None:
+def posted_email() -> str | None:
+    """Return the ``email`` of the posted form or JSON body, if it is a non-blank
+    string."""
     if request.is_json:
         data = request.get_json(silent=True)
         value = data.get("email") if isinstance(data, dict) else None
