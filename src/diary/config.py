@@ -175,9 +175,10 @@ class Defaults:
     LIMIT_LOGIN_PER_IP = "10 per minute"
     # Registrations (POSTs) per client IP.
     LIMIT_REGISTER_PER_IP = "5 per hour"
-    # Password reset requests per client IP.
+    # Password reset requests per client IP. Registrations count too: registering a
+    # known address mails its owner a reset link (withheld once over the limit).
     LIMIT_RESET_PER_IP = "5 per hour"
-    # Password reset requests per email address asked for.
+    # Password reset requests per email address asked for; registrations count too.
     LIMIT_RESET_PER_EMAIL = "3 per hour"
     # Confirmation mail resends per client IP.
     LIMIT_CONFIRM_PER_IP = "5 per hour"

@@ -1,5 +1,6 @@
-"""diary.security.enumeration: /reset and /confirm answer alike and do the same work
-whether or not the address has an account.
+"""diary.security.enumeration: /reset, /confirm and /register answer alike and do the
+same work whether or not the address has an account; registering a known address
+mails its owner a working reset link, within the reset limits, and is audited.
 
 No test here times anything (the bench, ``bench/oracle``, measures the speed):
 they record the costly steps each request takes and compare them.
@@ -17,17 +18,19 @@ from flask_security.utils import naive_utcnow
 
 from diary import mail
 from diary.extensions import db, security
-from diary.models import AuditEvent
+from diary.models import AuditEvent, User
 from diary.services import ratelimits
-from tests.conftest import CSRF_RE, csrf_token, sent_mails
+from tests.conftest import CSRF_RE, csrf_token, link_path, mail_link, sent_mails
 
 PASSPHRASE = "lantern orbit quietly mango"
+NEW_PASSPHRASE = "violet harbour seventeen kites"
 UA = "Mozilla/5.0 (test) DiaryEnumeration/1.0"
 # Addresses of one length: the digest in a confirmation token is of the address.
 KNOWN = "known1@example.org"
 UNCONFIRMED = "unconf@example.org"
 UNKNOWN = "nobody@example.org"
-assert len({len(a) for a in (KNOWN, UNCONFIRMED, UNKNOWN)}) == 1
+FRESH = "fresh1@example.org"
+assert len({len(a) for a in (KNOWN, UNCONFIRMED, UNKNOWN, FRESH)}) == 1
 
 
 @pytest.fixture
@@ -110,6 +113,11 @@ def post(client, path, as_json=False, **fields):
     return client.post(path, data={**fields, "csrf_token": token})
 
 
+def register(client, email, as_json=False):
+    return post(client, "/register", as_json, email=email, password=PASSPHRASE,
+                password_confirm=PASSPHRASE)
+
+
 def answer(response, email) -> tuple:
     """The answer as a client sees it, with the address asked about and the
     (time-stamped) CSRF token taken out."""
@@ -137,6 +145,19 @@ def test_known_and_unknown_addresses_get_the_same_answer(app, accounts, path, kn
     assert known_answer.status_code == 200
     assert answer(known_answer, known) == answer(unknown_answer, UNKNOWN)
     assert [m.to for m in sent_mails(app)] == [[known]]  # only the real one arrives
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
+def test_registering_a_known_address_answers_as_a_new_one(app, accounts, as_json):
+    client = fresh_client(app)
+    new = register(client, FRESH, as_json)
+    new_next = client.get("/login")  # where the form goes, with its flash
+    known = register(client, KNOWN, as_json)
+    known_next = client.get("/login")
+    assert new.status_code == (200 if as_json else 302)
+    assert answer(new, FRESH) == answer(known, KNOWN)
+    assert answer(new_next, FRESH) == answer(known_next, KNOWN)
+    assert [m.to for m in sent_mails(app)] == [[FRESH], [KNOWN]]
 
 
 # --- Same work --------------------------------------------------------------------
@@ -167,6 +188,23 @@ def test_unknown_addresses_cost_the_same_work_as_known_ones(
     assert [m.to for m in sent_mails(app)] == [[known]]
     # The stand-in's text is the real one's, but for its link.
     assert abs(work.sizes[1] - work.sizes[2]) < 20
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
+def test_registering_known_and_new_addresses_costs_the_same_work(app, accounts, work, as_json):
+    client = fresh_client(app)
+    register(client, "warmup@example.org", as_json)
+    work.take()
+    runs = {}
+    for email in (FRESH, KNOWN, UNCONFIRMED):
+        register(client, email, as_json)
+        runs[email] = work.take()
+    assert runs[FRESH] == runs[KNOWN] == runs[UNCONFIRMED]
+    steps = runs[FRESH]
+    assert steps[("password hash",)] == 1
+    assert sum(n for step, n in steps.items() if step[0] == "token digest") == 2
+    assert steps[("rate limit", "ip.reset")] == steps[("rate limit", "email.reset")] == 1
+    assert work.sinks == [False] * 4
 
 
 def test_a_stand_in_mail_is_built_like_the_real_one_and_reaches_nobody(
@@ -239,3 +277,99 @@ def test_a_reset_request_that_mails_nothing_is_recorded_without_a_user(app, acco
         [event] = db.session.scalars(sa.select(AuditEvent))
         assert (event.tag, event.user_id, event.ip, event.user_agent, event.details) == (
             "account:password:reset_request", None, "203.0.113.7", UA, {"mailed": False})
+
+
+# --- Registering a known address --------------------------------------------------
+
+
+def test_registering_a_known_address_mails_its_owner_a_reset_link_that_works(app, accounts):
+    client = fresh_client(app)
+    register(client, KNOWN)
+    [notice] = sent_mails(app)
+    assert notice.to == [KNOWN] and "already has an account" in notice.body
+    link = mail_link(notice, "/reset/")
+    assert client.get(link_path(link)).status_code == 200
+    reset = client.post(link_path(link), data={
+        "password": NEW_PASSPHRASE, "password_confirm": NEW_PASSPHRASE,
+        "csrf_token": csrf_token(client, "/reset")})
+    assert reset.status_code == 302 and reset.headers["Location"] == "/login"
+    signed_in = post(client, "/login", email=KNOWN, password=NEW_PASSPHRASE)
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/"
+
+
+def registered_again_events(app):
+    with app.app_context():
+        query = sa.select(AuditEvent).where(AuditEvent.tag == "account:register:existing")
+        return [
+            (e.user_id, e.ip, e.user_agent, e.details)
+            for e in db.session.scalars(query.order_by(AuditEvent.id))
+        ]
+
+
+def user_id(app, email):
+    with app.app_context():
+        return db.session.scalar(sa.select(User.id).where(User.email == email))
+
+
+def test_registering_a_known_address_is_recorded_on_the_account(app, accounts, auth):
+    register(fresh_client(app), KNOWN)
+    assert registered_again_events(app) == [
+        (user_id(app, KNOWN), "203.0.113.7", UA, {"mailed": True})]
+    auth.login(KNOWN, PASSPHRASE)
+    page = auth.client.get("/account/activity").get_data(as_text=True)
+    assert "Someone tried to create an account with this address" in page
+
+
+def test_registration_mails_no_more_reset_links_than_the_limit_per_address(app, accounts, auth):
+    # Three reset requests for the address, each from its own IP: the per-address
+    # limit (3 per hour) is used up.
+    for i in range(3):
+        assert post(fresh_client(app, f"198.51.100.{i}"), "/reset", email=KNOWN).status_code == 200
+    assert len(sent_mails(app)) == 3
+    # Registering it from yet another IP answers as always but mails nothing.
+    client = fresh_client(app, "198.51.100.50")
+    new = register(client, FRESH)
+    known = register(client, KNOWN)
+    assert answer(known, KNOWN) == answer(new, FRESH)
+    assert [m.to for m in sent_mails(app)[3:]] == [[FRESH]]
+    assert registered_again_events(app) == [
+        (user_id(app, KNOWN), "198.51.100.50", UA, {"mailed": False})]
+    auth.login(KNOWN, PASSPHRASE)
+    page = auth.client.get("/account/activity").get_data(as_text=True)
+    assert "(no mail sent: too many requests)" in page
+
+
+def test_registration_mails_no_more_reset_links_than_the_limit_per_ip(app, accounts):
+    client = fresh_client(app)
+    for i in range(5):  # the reset limit per IP: 5 per hour, each for another address
+        assert post(client, "/reset", email=f"n{i}@example.org").status_code == 200
+    new = register(client, FRESH)
+    known = register(client, KNOWN)
+    assert answer(known, KNOWN) == answer(new, FRESH)
+    assert [m.to for m in sent_mails(app)] == [[FRESH]]
+    assert registered_again_events(app)[0][3] == {"mailed": False}
+
+
+def test_registrations_of_a_known_address_are_limited_like_reset_requests(app, accounts):
+    # Each from its own IP (registrations are limited per IP on their own).
+    for i in range(4):
+        register(fresh_client(app, f"198.51.100.{i}"), KNOWN)
+    assert [m.to for m in sent_mails(app)] == [[KNOWN]] * 3
+    assert [e[3] for e in registered_again_events(app)] == [{"mailed": True}] * 3 + [
+        {"mailed": False}]
+
+
+def test_reset_limits_do_not_tell_a_new_registration_from_a_known_one(app, accounts):
+    """Both count toward the reset limits, or /reset would show afterwards which
+    registration found an account."""
+
+    def resets_left(email, ip):
+        client = fresh_client(app, ip)
+        register(client, email)
+        statuses = [post(fresh_client(app, f"{ip}{i}"), "/reset", email=email).status_code
+                    for i in range(3)]
+        ip_statuses = [post(client, "/reset", email=f"x{i}@example.org").status_code
+                       for i in range(5)]
+        return statuses.count(200), ip_statuses.count(200)
+
+    assert resets_left(FRESH, "198.51.100.1") == resets_left(KNOWN, "198.51.100.2") == (2, 4)

@@ -68,6 +68,24 @@ def hit(limit: Limit, key: str) -> None:
     _ask(limit, key, count=True)
 
 
+def count_reset_mail(ip: str, email: str) -> bool:
+    """Count one mail with a reset link for ``email``, asked for from ``ip``, toward
+    the reset limits (per IP, then per address), as a reset request is counted.
+
+    For mails that carry a reset link without a request to /reset (registering an
+    address that already has an account), so that no other way in mails more links
+    than /reset would.
+
+    :return: False if a limit was already used up: the link must not be mailed.
+    """
+    try:
+        hit(Limit.RESET_PER_IP, ip)
+        hit(Limit.RESET_PER_EMAIL, email_key(email))
+    except Exceeded:
+        return False
+    return True
+
+
 def check(limit: Limit, key: str) -> None:
     """Check, without counting, that ``limit`` has room left for ``key``: for
     limits that count only failures, checked before the attempt and hit after a
