@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask_security.utils import naive_utcnow
 
 from diary import mail
-from diary.extensions import db, security
+from diary.extensions import db
 from diary.models import AuditEvent, User
 from diary.services import ratelimits
 from tests.conftest import CSRF_RE, csrf_token, link_path, mail_link, sent_mails
@@ -40,7 +40,7 @@ def accounts(app):
 
     with app.app_context():
         for email, confirmed in ((KNOWN, True), (UNCONFIRMED, False)):
-            security.datastore.create_user(
+            app.extensions["security"].datastore.create_user(
                 email=email, password=hash_password(PASSPHRASE), roles=["Writer"],
                 confirmed_at=naive_utcnow() if confirmed else None,
             )
@@ -67,8 +67,8 @@ class Work:
 @pytest.fixture
 def work(app, monkeypatch):
     recorder = Work()
-    with app.app_context():
-        passwords, digests = security.pwd_context, security.hashing_context
+    security = app.extensions["security"]
+    passwords, digests = security.pwd_context, security.hashing_context
     real_password_hash, real_digest = passwords.hash, digests.hash
 
     def password_hash(secret, *args, **kwargs):

@@ -57,7 +57,7 @@ from flask_security.recoverable import generate_reset_link
 from flask_security.utils import _td_format, hash_password, send_mail
 from flask_security.views import default_render_json
 
-from diary.extensions import db, security
+from diary.extensions import db
 from diary.security.client import client_info
 from diary.security.mail_util import STAND_IN, MailNote, mails_of_this_request, withhold
 from diary.security.ratelimits import posted_email
@@ -92,7 +92,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_even_out)
     user_registered.connect(_on_registered, app)
     user_not_registered.connect(_on_registered_again, app)
-    security.render_json(_render_json)
+    # The app's Flask-Security (bound before this runs), wherever it was built.
+    app.extensions["security"].render_json(_render_json)
 
 
 def stand_in() -> StandIn:
@@ -179,6 +180,7 @@ def _after_registration(mails: list[MailNote]) -> None:
         return  # the form was refused (the same errors either way): nothing to match
     made = frozenset().union(*(m.tokens for m in mails))
     user = stand_in()
+    security = current_app.extensions["security"]
     if security.recoverable and "reset" not in made:
         generate_reset_link(user)
     if security.confirmable and "confirm" not in made:
