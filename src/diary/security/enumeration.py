@@ -15,7 +15,7 @@ way, but in 5.9 its two paths do different work, and the time of the answer told
   hash, a reset token (and a confirmation token if unconfirmed) and a mail to the
   owner.
 
-After the library's view, :func:`_even_out` adds to each path what only the other
+After the library's view, :func:`even_out` adds to each path what only the other
 one did, so that both do all of it:
 
 - ``/reset`` that mailed: the same throwaway password hash. ``/reset`` that did not:
@@ -89,7 +89,7 @@ class StandIn:
 def init_app(app: Flask) -> None:
     """Even out the work of ``app``'s reset, confirmation and registration requests
     and count registrations toward the reset limits."""
-    app.after_request(_even_out)
+    app.after_request(even_out)
     user_registered.connect(_on_registered, app)
     user_not_registered.connect(_on_registered_again, app)
     # The app's Flask-Security (bound before this runs), wherever it was built.
@@ -115,7 +115,9 @@ def _stand_in_password() -> str:
     return extensions[_PASSWORD_KEY]
 
 
-def _even_out(response):
+def even_out(response):
+    """After-request hook: add to a POST of these forms the work the library did
+    only on its other path; return ``response`` unchanged."""
     if request.method != "POST" or not 200 <= response.status_code < 400:
         return response  # the view did not answer (CSRF, rate limit): nothing to match
     top_up = _TOP_UPS.get(request.endpoint)
