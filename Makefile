@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test migrate demo-data bench clean
+.PHONY: run test install install-test migrate demo-data bench bench-oracle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python bench/dashboard
+
+bench-oracle: install-test
+	$(BIN)/python bench/oracle
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

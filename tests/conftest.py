@@ -40,6 +40,9 @@ def base_config(database_url: str, instance_path: str) -> dict:
         "DATABASE_URL": database_url,
         # Mails go to app.extensions["mailman"].outbox instead of a server.
         "MAIL_BACKEND": "locmem",
+        # Sent within the request, so a test finds them in the outbox right after it
+        # (tests/test_mail.py and tests/security/test_enumeration.py use the thread).
+        "MAIL_IN_BACKGROUND": False,
         # The test client's host, so absolute links in mails match the requests.
         "BASE_URL": "http://localhost",
         # Cheap argon2id parameters: same scheme and format, a fraction of the cost.

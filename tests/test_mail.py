@@ -167,3 +167,174 @@ def test_init_logging_shows_info_but_respects_a_configured_level():
     finally:
         logger.setLevel(saved[0])
         logger.handlers[:] = saved[1]
+
+
+# --- The sink and the background thread -------------------------------------------
+
+
+def a_message(subject="Hello", to="d@e.f"):
+    from flask_mailman import EmailMultiAlternatives
+
+    message = EmailMultiAlternatives(subject, "body http://a.example/x", "a@b.c", [to])
+    message.attach_alternative("<p>body</p>", "text/html")
+    return message
+
+
+def test_mail_goes_out_from_the_background_thread_by_default():
+    from diary.config import Defaults
+
+    assert Defaults.MAIL_IN_BACKGROUND is True
+
+
+def test_the_sink_builds_each_message_and_sends_it_nowhere(app, monkeypatch):
+    built = []
+    real_message = type(a_message()).message
+
+    def message(self):
+        built.append(self.subject)
+        return real_message(self)
+
+    monkeypatch.setattr(type(a_message()), "message", message)
+    with app.app_context():
+        sink = mail.SinkEmailBackend()
+        assert sink.send_messages([a_message("one"), a_message("two")]) == 2
+        mail.deliver(app, a_message("three"), sink=True)
+    assert built == ["one", "two", "three"]
+    assert getattr(app.extensions["mailman"], "outbox", []) == []
+
+
+@pytest.fixture
+def background_app(database_url, tmp_path):
+    """An app that sends from the background thread, into the locmem outbox."""
+    with app_on_test_database(database_url, tmp_path, MAIL_IN_BACKGROUND=True) as app:
+        app.extensions["mailman"].outbox = []
+        yield app
+        assert mail.background.flush(10)
+
+
+def test_background_mails_leave_in_order_from_the_mail_thread(background_app, monkeypatch):
+    import threading
+
+    threads = []
+    real_send_now = mail.send_now
+
+    def send_now(app, message, sink=False):
+        threads.append(threading.current_thread().name)
+        real_send_now(app, message, sink)
+
+    monkeypatch.setattr(mail, "send_now", send_now)
+    with background_app.app_context():
+        for i in range(5):
+            mail.deliver(background_app, a_message(f"n{i}"))
+    assert mail.background.flush(10)
+    outbox = background_app.extensions["mailman"].outbox
+    assert [m.subject for m in outbox] == [f"n{i}" for i in range(5)]
+    assert len(threads) == 5 and all(t.startswith("diary-mail") for t in threads)
+
+
+def test_a_reset_mail_sent_in_the_background_arrives(background_app, demo_users):
+    client = background_app.test_client()
+    response = client.post("/reset", data={
+        "email": "writer@example.com", "csrf_token": csrf_token(client, "/reset")})
+    assert response.status_code == 200
+    assert mail.background.flush(10)
+    [reset] = background_app.extensions["mailman"].outbox
+    assert reset.to == ["writer@example.com"] and "/reset/" in reset.body
+
+
+@pytest.mark.parametrize("background", [True, False], ids=["background", "in the request"])
+def test_a_mail_that_cannot_be_sent_is_logged_and_the_next_one_still_goes(
+    database_url, tmp_path, monkeypatch, caplog, background
+):
+    from flask_mailman.backends import locmem
+
+    real_send = locmem.EmailBackend.send_messages
+
+    def send_messages(self, messages):
+        if any(m.subject == "broken" for m in messages):
+            raise ConnectionRefusedError("no mail server")
+        return real_send(self, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", send_messages)
+    with app_on_test_database(
+        database_url, tmp_path, MAIL_IN_BACKGROUND=background
+    ) as app, caplog.at_level(logging.ERROR, logger="diary.mail"):
+        app.extensions["mailman"].outbox = []
+        with app.app_context():
+            mail.deliver(app, a_message("broken", to="owner@example.org"))  # no raise
+            mail.deliver(app, a_message("fine"))
+        assert mail.background.flush(10)
+        assert [m.subject for m in app.extensions["mailman"].outbox] == ["fine"]
+    [record] = [r for r in caplog.records if r.name == "diary.mail"]
+    assert record.getMessage() == "Mail to owner@example.org, 'broken', could not be sent"
+    assert record.exc_info[0] is ConnectionRefusedError
+
+
+EXIT_SCRIPT = """
+import sys, time
+from flask_mailman import EmailMessage
+from diary import create_app, mail
+
+real_write = mail.EmlFileEmailBackend._write
+
+def slow_write(self, message):
+    time.sleep(0.05)  # still sending when the main thread is done
+    return real_write(self, message)
+
+mail.EmlFileEmailBackend._write = slow_write
+app = create_app({
+    "SECRET_KEY": "k", "SECURITY_PASSWORD_SALT": "s", "INSTANCE_PATH": sys.argv[1],
+    "MAIL_BACKEND": "", "MAIL_FILE_PATH": sys.argv[2], "MAIL_IN_BACKGROUND": True,
+})
+with app.app_context():
+    for i in range(20):
+        mail.deliver(app, EmailMessage(f"n{i}", "body", "a@b.c", ["d@e.f"]))
+"""
+
+
+def test_mails_still_queued_when_the_process_ends_are_sent_first(tmp_path):
+    import subprocess
+    import sys
+
+    mail_dir = tmp_path / "mail"
+    result = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, str(tmp_path / "instance"), str(mail_dir)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list(mail_dir.glob("*.eml"))) == 20
+
+
+def _send_from_a_forked_process(app):
+    import os
+
+    with app.app_context():
+        mail.deliver(app, a_message("from the child"))
+    ok = mail.background.flush(10)
+    os._exit(0 if ok else 1)
+
+
+def test_a_forked_process_sends_with_a_mail_thread_of_its_own(database_url, tmp_path):
+    """gunicorn forks its workers; one that inherits the parent's (threadless)
+    executor must start its own thread rather than queue mail nobody sends."""
+    import multiprocessing
+
+    with app_on_test_database(
+        database_url, tmp_path, MAIL_IN_BACKGROUND=True, MAIL_BACKEND="",
+        MAIL_FILE_PATH=str(tmp_path / "mail"),
+    ) as app:
+        with app.app_context():
+            mail.deliver(app, a_message("from the parent"))  # the parent's thread
+        assert mail.background.flush(10)
+        child = multiprocessing.get_context("fork").Process(
+            target=_send_from_a_forked_process, args=(app,))
+        child.start()
+        child.join(30)
+        if child.is_alive():
+            child.kill()
+        assert child.exitcode == 0
+    subjects = sorted(
+        email.message_from_bytes(p.read_bytes())["Subject"]
+        for p in (tmp_path / "mail").glob("*.eml")
+    )
+    assert subjects == ["from the child", "from the parent"]

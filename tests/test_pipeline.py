@@ -28,6 +28,7 @@ BEFORE = [
     "flask_talisman.talisman:Talisman._make_nonce",
 ]
 AFTER = [
+    "diary.security.enumeration:even_out",
     "diary.security.identity:write_remember_cookie",
     "diary.security.headers:no_store_when_private",
     "diary.security.mfa_guards:no_store_secrets",

@@ -109,6 +109,9 @@ class Defaults:
     MAIL_FILE_PATH = ""
     # Flask-Mailman backend; empty: "smtp" with MAIL_URL, else Diary's .eml file backend.
     MAIL_BACKEND = ""
+    # Send mail from a background thread of each process, so no answer waits for (or
+    # shows by its time) the mail server; failures are logged. false: within the request.
+    MAIL_IN_BACKGROUND = True
     # New accounts must confirm their email address before they can log in.
     SECURITY_CONFIRMABLE = True
     # How long a confirmation link works.
@@ -183,10 +186,13 @@ class Defaults:
     LIMIT_LOGIN_PER_IP = "10 per minute"
     # Registrations (POSTs) per client IP.
     LIMIT_REGISTER_PER_IP = "5 per hour"
-    # Password reset requests per client IP.
+    # Password reset requests per client IP. Registrations count too: registering a
+    # known address mails its owner a reset link (withheld once over the limit).
     LIMIT_RESET_PER_IP = "5 per hour"
-    # Password reset requests per email address asked for.
+    # Password reset requests per email address asked for; registrations count too.
     LIMIT_RESET_PER_EMAIL = "3 per hour"
+    # Confirmation mail resends per client IP.
+    LIMIT_CONFIRM_PER_IP = "5 per hour"
     # Confirmation mail resends per email address asked for.
     LIMIT_CONFIRM_PER_EMAIL = "3 per hour"
     # Refused API credentials per client IP; over it, API requests with a credential

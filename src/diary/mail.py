@@ -10,6 +10,13 @@ settings into Flask-Mailman's ``MAIL_*`` ones before the extension reads them:
   under ``MAIL_FILE_PATH`` (default ``<instance>/mail``) and its links are logged,
   so somebody running ``flask run`` without a mail server can still confirm an
   account or reset a password.
+
+:func:`deliver` sends a built message: from a background thread of the process
+(``MAIL_IN_BACKGROUND``, the default) or at once. Either way a mail that cannot be
+sent is logged, never raised into the request: whether a request mailed something
+must not show in its answer or its time (``diary.security.enumeration``).
+Stand-in mails and mails a limit holds back go to :class:`SinkEmailBackend`, which
+builds them like the other backends and sends them nowhere.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import logging
 import os
 import re
 import secrets
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -167,3 +176,104 @@ class EmlFileEmailBackend(BaseEmailBackend):
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         return path
+
+
+class SinkEmailBackend(BaseEmailBackend):
+    """Flask-Mailman backend that builds each message as the file and SMTP backends
+    do (MIME parts, headers, bytes) and then drops it.
+
+    For mails that must cost what a real one does but reach nobody: the stand-in
+    mails of requests about addresses without an account, and mails a rate limit
+    holds back (see ``diary.security.enumeration``).
+    """
+
+    def send_messages(self, email_messages) -> int:
+        """Build each message and throw it away; return how many were built."""
+        count = 0
+        for message in email_messages:
+            message.message().as_bytes(linesep="\r\n")
+            count += 1
+        return count
+
+
+def deliver(app, message, *, sink: bool = False) -> None:
+    """Send ``message`` (a Flask-Mailman message without a connection) for ``app``.
+
+    With ``MAIL_IN_BACKGROUND`` (the default) it is queued for this process's mail
+    thread and the caller goes on at once; otherwise it is sent now. A failure is
+    logged (logger ``diary.mail``) and not raised, in both cases.
+
+    :param sink: build the message but send it nowhere (:class:`SinkEmailBackend`).
+    """
+    if app.config.get("MAIL_IN_BACKGROUND"):
+        try:
+            background.submit(app, message, sink)
+            return
+        except RuntimeError:  # the interpreter is shutting down: no new threads
+            pass
+    send_now(app, message, sink)
+
+
+def send_now(app, message, sink: bool = False) -> None:
+    """Send ``message`` through ``app``'s mail backend (or the sink) in this thread;
+    log a failure instead of raising it."""
+    with app.app_context():
+        try:
+            if sink:
+                message.connection = SinkEmailBackend(mailman=app.extensions["mailman"])
+            else:
+                message.connection = app.extensions["mailman"].get_connection()
+            message.send()
+        except Exception:
+            # Recipient and subject only: the body holds live links.
+            logger.exception(
+                "Mail to %s, %r, could not be sent",
+                ", ".join(message.recipients()), message.subject,
+            )
+
+
+class BackgroundSender:
+    """One mail thread per process that sends queued messages in order.
+
+    The thread is made on first use in each process (gunicorn forks its workers
+    after loading the app), so every worker sends its own mails. It belongs to a
+    ``ThreadPoolExecutor``, whose exit hook (run before the interpreter joins its
+    threads) lets it finish every queued mail before the process ends: a worker
+    stopped by gunicorn, or a test session ending, loses none.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pid: int | None = None
+        self._pending: set[Future] = set()
+
+    def submit(self, app, message, sink: bool = False) -> Future:
+        """Queue ``message`` for sending; return its future (it never raises: the
+        sending logs failures)."""
+        with self._lock:
+            if self._executor is None or self._pid != os.getpid():
+                # A fork copies the executor but not its thread: start afresh.
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diary-mail")
+                self._pid = os.getpid()
+                self._pending = set()
+            future = self._executor.submit(send_now, app, message, sink)
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every mail queued so far was sent (or failed and was logged);
+        return False if some were still queued after ``timeout`` seconds."""
+        with self._lock:
+            pending = list(self._pending)
+        _done, not_done = wait(pending, timeout)
+        return not not_done
+
+    def _done(self, future: Future) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+
+# The process's mail thread, shared by every app in the process (tests make many).
+background = BackgroundSender()

@@ -105,9 +105,11 @@ def _before_request() -> list[str | Callable]:
 
 def _after_request() -> list[str | Callable]:
     """In the order they run (Flask runs the registered list backwards)."""
-    from diary.security import headers, identity, mfa_guards
+    from diary.security import enumeration, headers, identity, mfa_guards
 
     return [
+        # The same work for known and unknown addresses, after the library's views.
+        enumeration.even_out,
         identity.write_remember_cookie,
         headers.no_store_when_private,
         # After the general rule: pages that show a secret get "no-store" alone.

@@ -116,3 +116,28 @@ def test_reset_mail_arrives_over_smtp_and_its_link_works_once(smtp_app, smtp_ser
     assert auth.login("writer@example.com", new_password).status_code == 302
     # The "your password was reset" notice went out over SMTP as well.
     assert [m["Subject"] for m in inbox.messages][1:] == ["Your Diary password was reset"]
+
+
+def test_with_the_mail_server_down_a_known_address_answers_like_an_unknown_one(
+    database_url, tmp_path, caplog
+):
+    """The mail fails in the background and is logged; the answer does not show
+    it (an error page for known addresses only would tell them apart)."""
+    from diary import mail
+
+    port = _free_port()  # nothing listens there
+    with app_on_test_database(
+        database_url, tmp_path, MAIL_BACKEND="", MAIL_URL=f"smtp://127.0.0.1:{port}",
+        MAIL_IN_BACKGROUND=True,
+    ) as app:
+        with app.app_context():
+            accounts.seed_demo_accounts()
+        client = app.test_client()
+        answers = [
+            client.post("/reset", data={"email": email, "csrf_token": csrf_token(client, "/reset")})
+            for email in ("writer@example.com", "nobody@example.com")
+        ]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert mail.background.flush(30)
+    assert ("Mail to writer@example.com, 'Reset your Diary password', could not be sent"
+            in caplog.text)

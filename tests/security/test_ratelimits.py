@@ -94,6 +94,36 @@ def test_confirmation_resends_are_limited_per_address(recoverable_app):
     assert resend("someone-else@example.com").status_code != 429
 
 
+def test_confirmation_resends_are_limited_per_ip(recoverable_app):
+    """Five resends an hour from one IP (a different address each time, so the
+    per-address limit never bites), then 429 with Retry-After, as a page and as
+    JSON; asking about yet another address does not help."""
+    client = recoverable_app.test_client()
+
+    def resend(email, **kw):
+        token = csrf_token(client, "/confirm")
+        if kw.pop("as_json", False):
+            return client.post("/confirm", json={"email": email},
+                               headers={"X-CSRF-Token": token})
+        return client.post("/confirm", data={"email": email, "csrf_token": token})
+
+    for i in range(5):
+        assert resend(f"new{i}@example.com").status_code == 200, i
+    refused = resend("new5@example.com")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+    assert "Slow down" in refused.get_data(as_text=True)
+    refused = resend("new6@example.com", as_json=True)
+    assert refused.status_code == 429 and refused.is_json
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+    # Another client is not affected.
+    other = recoverable_app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.9"
+    token = csrf_token(other, "/confirm")
+    assert other.post("/confirm", data={"email": "new7@example.com",
+                                        "csrf_token": token}).status_code == 200
+
+
 @pytest.mark.integration
 @pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set DIARY_TEST_REDIS_URL")
 def test_two_instances_share_the_login_limit_through_redis(app, database_url, tmp_path):

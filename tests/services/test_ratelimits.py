@@ -50,6 +50,25 @@ def test_each_app_counts_in_its_own_storage(app, database_url, tmp_path):
         ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")
 
 
+def test_a_mailed_reset_link_counts_toward_both_reset_limits(app):
+    app.config["LIMIT_RESET_PER_IP"] = "3 per hour"
+    app.config["LIMIT_RESET_PER_EMAIL"] = "2 per hour"
+    with app.app_context():
+        assert ratelimits.count_reset_mail("192.0.2.1", "a@example.org")
+        assert ratelimits.count_reset_mail("192.0.2.2", "A@Example.org ")
+        # The address's limit is used up, from any IP; a POST /reset counts alike.
+        assert not ratelimits.count_reset_mail("192.0.2.3", "a@example.org")
+        with pytest.raises(ratelimits.Exceeded):
+            ratelimits.hit(Limit.RESET_PER_EMAIL, ratelimits.email_key("a@example.org"))
+        # 192.0.2.1 has one count left for another address, then none.
+        assert ratelimits.count_reset_mail("192.0.2.1", "b@example.org")
+        ratelimits.hit(Limit.RESET_PER_IP, "192.0.2.1")
+        assert not ratelimits.count_reset_mail("192.0.2.1", "c@example.org")
+        # Refused by its IP, c@ was not counted: it has both of its counts left.
+        assert ratelimits.count_reset_mail("192.0.2.9", "c@example.org")
+        assert ratelimits.count_reset_mail("192.0.2.9", "c@example.org")
+
+
 def test_email_keys_are_hashed_and_normalised():
     key = ratelimits.email_key(" Someone@Example.com ")
     assert key == ratelimits.email_key("someone@example.com")

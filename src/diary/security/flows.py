@@ -12,16 +12,18 @@ from datetime import timedelta
 from flask import Flask
 
 from diary import mail
-from diary.security import account_events, link_pages, links
+from diary.security import account_events, enumeration, link_pages, links
 
 
 def init_app(app: Flask) -> None:
     """Wire mail logging, ``BASE_URL`` links, the confirm pages of mailed links,
-    the account-event handlers and the mails' ``duration`` filter to ``app``."""
+    the account-event handlers, the even work of the requests that may mail
+    (:mod:`.enumeration`) and the mails' ``duration`` filter to ``app``."""
     mail.init_logging()
     links.init_app(app)
     link_pages.init_app(app)
     account_events.init_app(app)
+    enumeration.init_app(app)
     app.add_template_filter(duration)
 
 

@@ -50,7 +50,7 @@ RULES: dict[str, tuple[tuple[Limit, ...], tuple[Limit, ...]]] = {
     **{endpoint: ((Limit.LOGIN_PER_IP,), ()) for endpoint in SIGN_IN_ENDPOINTS},
     "security.register": ((Limit.REGISTER_PER_IP,), ()),
     "security.forgot_password": ((Limit.RESET_PER_IP,), (Limit.RESET_PER_EMAIL,)),
-    "security.send_confirmation": ((), (Limit.CONFIRM_PER_EMAIL,)),
+    "security.send_confirmation": ((Limit.CONFIRM_PER_IP,), (Limit.CONFIRM_PER_EMAIL,)),
 }
 
 MESSAGE = "Too many attempts. Please wait a little and try again."
@@ -74,7 +74,7 @@ def check_limits():
         ip = client_info().ip or "unknown"
         for limit in by_ip:
             ratelimits.hit(limit, ip)
-        email = _posted_email()
+        email = posted_email()
         if email:
             for limit in by_email:
                 ratelimits.hit(limit, ratelimits.email_key(email))
@@ -92,7 +92,9 @@ def too_many_requests(retry_after: int):
     return body, status, headers
 
 
-def _posted_email() -> str | None:
+def posted_email() -> str | None:
+    """Return the ``email`` of the posted form or JSON body, if it is a non-blank
+    string."""
     if request.is_json:
         data = request.get_json(silent=True)
         value = data.get("email") if isinstance(data, dict) else None

@@ -20,6 +20,7 @@ class AuditTag(enum.StrEnum):
     """Every kind of audit event. The value is what is stored."""
 
     ACCOUNT_REGISTERED = "account:register"
+    REGISTERED_AGAIN = "account:register:existing"
     EMAIL_CONFIRMED = "account:email:confirmed"
     LOGIN_SUCCESS = "account:login:success"
     LOGIN_FAILURE = "account:login:failure"
@@ -52,6 +53,7 @@ class AuditTag(enum.StrEnum):
 # How each event reads on the user's activity page.
 DESCRIPTIONS: dict[AuditTag, str] = {
     AuditTag.ACCOUNT_REGISTERED: "Account created",
+    AuditTag.REGISTERED_AGAIN: "Someone tried to create an account with this address",
     AuditTag.EMAIL_CONFIRMED: "Email address confirmed",
     AuditTag.LOGIN_SUCCESS: "Signed in",
     AuditTag.LOGIN_FAILURE: "Failed sign-in attempt",

@@ -32,6 +32,7 @@ class Limit(enum.Enum):
     REGISTER_PER_IP = ("ip.register", "LIMIT_REGISTER_PER_IP")
     RESET_PER_IP = ("ip.reset", "LIMIT_RESET_PER_IP")
     RESET_PER_EMAIL = ("email.reset", "LIMIT_RESET_PER_EMAIL")
+    CONFIRM_PER_IP = ("ip.confirm", "LIMIT_CONFIRM_PER_IP")
     CONFIRM_PER_EMAIL = ("email.confirm", "LIMIT_CONFIRM_PER_EMAIL")
     API_AUTH_FAILURES_PER_IP = ("ip.api_auth_failure", "LIMIT_API_AUTH_FAILURES_PER_IP")
 
@@ -65,6 +66,24 @@ def hit(limit: Limit, key: str) -> None:
     :raises Exceeded: if the limit was already used up; the request is not counted.
     """
     _ask(limit, key, count=True)
+
+
+def count_reset_mail(ip: str, email: str) -> bool:
+    """Count one mail with a reset link for ``email``, asked for from ``ip``, toward
+    the reset limits (per IP, then per address), as a reset request is counted.
+
+    For mails that carry a reset link without a request to /reset (registering an
+    address that already has an account), so that no other way in mails more links
+    than /reset would.
+
+    :return: False if a limit was already used up: the link must not be mailed.
+    """
+    try:
+        hit(Limit.RESET_PER_IP, ip)
+        hit(Limit.RESET_PER_EMAIL, email_key(email))
+    except Exceeded:
+        return False
+    return True
 
 
 def check(limit: Limit, key: str) -> None:
