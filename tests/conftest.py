@@ -177,6 +177,23 @@ def demo_users(app):
 
 
 @pytest.fixture
+def writers_may_edit(app):
+    """Grant the Writer role entry:edit-own and entry:delete-own, as an operator
+    would: the built-in Writer role follows the tutorial's demo (create and read
+    their own entries only)."""
+    from diary import permissions
+    from diary.security.core import security
+
+    with app.app_context():
+        role = security.datastore.find_role(permissions.WRITER)
+        security.datastore.add_permissions_to_role(
+            role, [permissions.ENTRY_EDIT_OWN, permissions.ENTRY_DELETE_OWN]
+        )
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
 def make_user(app):
     """Create a confirmed user with the given role; return its id."""
 

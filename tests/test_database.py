@@ -103,7 +103,9 @@ def test_deleting_a_user_deletes_their_entries(app, make_user):
 
     uid = make_user("alice@example.com")
     with app.app_context():
-        entries.create_entry(db.session.get(User, uid), "gone with me")
+        from diary.services import credentials
+
+        entries.create_entry(credentials.for_user(db.session.get(User, uid)), "gone with me")
         # Plain SQL, no ORM cascade: the database itself removes the entries.
         db.session.execute(sa.text("DELETE FROM roles_users WHERE user_id = :u"), {"u": uid})
         db.session.execute(sa.delete(User).where(User.id == uid))

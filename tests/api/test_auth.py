@@ -70,7 +70,7 @@ def test_revoked_token_is_refused(app, demo_users):
          [("GET", "/api/v1/entries"), ("GET", "/api/v1/entries/{id}")]),
     ],
 )
-def test_wrong_scope_is_403(app, api_login, demo_users, scopes, allowed, refused):
+def test_wrong_scope_is_403(app, api_login, demo_users, scopes, allowed, refused, writers_may_edit):
     entry_id = api_login("pat").post("/api/v1/entries", json={"content": "x"}).get_json()["id"]
     api = api_login("pat", scopes=scopes)
     for method, path in allowed:

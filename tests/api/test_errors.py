@@ -68,7 +68,7 @@ def test_405_names_the_allowed_methods(api_login, way, demo_users):
     problem_of(api.open("DELETE", "/api/v1/entries"), 405)
 
 
-def test_409_conflict(api_login, way, demo_users):
+def test_409_conflict(api_login, way, demo_users, writers_may_edit):
     api = api_login(way)
     entry = api.post("/api/v1/entries", json={"content": "v1"}).get_json()
     api.patch(f"/api/v1/entries/{entry['id']}", json={"content": "v2"})
@@ -117,7 +117,7 @@ def test_422_names_the_failing_field(api_login, way, demo_users, payload, field)
     assert field in body["errors"]
 
 
-def test_422_long_content_with_a_nul_is_refused_for_its_length(api_login, demo_users):
+def test_422_long_content_with_a_nul_is_refused_for_its_length(api_login, demo_users, writers_may_edit):
     # 65,000 characters and a NUL once kept a worker busy for 14 s (a backtracking
     # pattern ran before the length was looked at); now the length answers first.
     api = api_login("pat")

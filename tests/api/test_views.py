@@ -35,7 +35,7 @@ def test_me_says_who_and_how(api_login, way, demo_users):
         assert body["scopes"] is None
 
 
-def test_create_read_update_delete(api_login, way, demo_users):
+def test_create_read_update_delete(api_login, way, demo_users, writers_may_edit):
     api = api_login(way)
     created = api.post("/api/v1/entries", json={"content": "  Walked the dog.  "})
     assert created.status_code == 201
@@ -124,7 +124,7 @@ def test_admin_may_read_edit_and_delete_any_entry(app, api_login, way, demo_user
     assert admin.delete(f"/api/v1/entries/{theirs}").status_code == 204
 
 
-def test_patch_with_stale_expected_updated_at_is_409(app, api_login, way, demo_users):
+def test_patch_with_stale_expected_updated_at_is_409(app, api_login, way, demo_users, writers_may_edit):
     api = api_login(way)
     entry = api.post("/api/v1/entries", json={"content": "first"}).get_json()
     fresh = api.patch(

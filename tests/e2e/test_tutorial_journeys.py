@@ -29,7 +29,9 @@ def writers_entry(app, make_user, content="Alice's private thoughts"):
     alice = make_user("alice@example.com", "alice-password")
     make_user("bob@example.com", "bob-password")
     with app.app_context():
-        return entries.create_entry(db.session.get(User, alice), content).id
+        from diary.services import credentials
+
+        return entries.create_entry(credentials.for_user(db.session.get(User, alice)), content).id
 
 
 def test_register_write_an_entry_and_open_it(page, app):

@@ -21,7 +21,9 @@ def writers_entry(app, demo_users):
         from diary.models import User
 
         writer = db.session.get(User, demo_users["writer@example.com"])
-        return entries.create_entry(writer, "A writer's note").id
+        from diary.services import credentials
+
+        return entries.create_entry(credentials.for_user(writer), "A writer's note").id
 
 
 def test_admin_without_second_factor_is_sent_to_set_one_up(

@@ -20,11 +20,12 @@ def ctx(app):
 
 
 @pytest.fixture
-def people(ctx, make_user, mfa_policy_off):
+def people(ctx, make_user, mfa_policy_off, writers_may_edit):
     """A writer, a second writer and an admin, as the identities the services act
     for. The admin may use their role without a second factor here
-    (MFA_REQUIRED_ROLES is tested in tests/services/test_credentials.py); these
-    tests are about the ownership rule."""
+    (MFA_REQUIRED_ROLES is tested in tests/services/test_mfa.py), and writers may
+    edit and delete their own entries (granted, as an operator would: the default
+    roles are tested below); these tests are about the ownership rule."""
     ids = {
         "alice": make_user("alice@example.com"),
         "bob": make_user("bob@example.com"),
@@ -90,6 +91,36 @@ def test_owner_may_do_everything_with_own_entry(people):
     for action in entries.Action:
         assert entries.may(people["alice"], action, entry)
         assert entries.get_entry(people["alice"], entry.id, action) is entry
+
+
+def test_a_writer_of_the_default_role_may_read_and_write_but_not_edit_or_delete(ctx, make_user):
+    """The tutorial's role demo: Writers create entries and read their own."""
+    writer = credentials.for_user(db.session.get(User, make_user("plain@example.com")))
+    entry = entries.create_entry(writer, "mine")
+    assert entries.may(writer, entries.Action.READ, entry)
+    for action in (entries.Action.EDIT, entries.Action.DELETE):
+        assert not entries.may(writer, action, entry)
+        with pytest.raises(entries.EntryAccessDenied):
+            entries.get_entry(writer, entry.id, action)
+    with pytest.raises(entries.EntryAccessDenied):
+        entries.update_entry(writer, entry.id, "changed")
+    with pytest.raises(entries.EntryAccessDenied):
+        entries.delete_entry(writer, entry.id)
+
+
+def test_every_right_over_an_entry_is_a_permission(ctx, make_user):
+    """Take read-own and create away from Writer: its members can do nothing."""
+    from diary.security.core import security
+
+    writer_id = make_user("bare@example.com")
+    role = security.datastore.find_role("Writer")
+    security.datastore.remove_permissions_from_role(role, ["entry:read-own", "entry:create"])
+    db.session.commit()
+    writer = credentials.for_user(db.session.get(User, writer_id))
+    with pytest.raises(entries.EntryAccessDenied):
+        entries.create_entry(writer, "no")
+    with pytest.raises(entries.EntryAccessDenied):
+        entries.list_own_entries(writer)
 
 
 def test_other_writer_may_do_nothing_with_it(people):

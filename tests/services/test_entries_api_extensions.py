@@ -15,9 +15,9 @@ from diary.services import credentials, entries
 
 
 @pytest.fixture
-def users(app, demo_users):
+def users(app, demo_users, writers_may_edit):
     """The demo accounts as the identities the services act for (the admin has
-    no second factor: a writer's rights only)."""
+    no second factor: a writer's rights only; writers may edit their own)."""
     with app.app_context():
         yield {
             email: credentials.for_user(db.session.get(User, uid))

@@ -110,7 +110,7 @@ def test_403_page_is_styled(client, auth, writers):
     assert "Alice" not in html
 
 
-def test_missing_entry_is_404(client, auth, demo_users):
+def test_missing_entry_is_404(client, auth, demo_users, writers_may_edit):
     auth.login()
     assert client.get("/entry/999999").status_code == 404
     assert client.get("/edit_entry/999999").status_code == 404
@@ -118,7 +118,7 @@ def test_missing_entry_is_404(client, auth, demo_users):
     assert client.post("/delete_entry/999999", data={"csrf_token": token}).status_code == 404
 
 
-def test_owner_edits_and_deletes_own_entry(client, auth, writers, app):
+def test_owner_edits_and_deletes_own_entry(client, auth, writers, app, writers_may_edit):
     auth.login("alice@example.com", "alice-password")
     token = csrf_token(client, "/")
     response = client.post(f"/edit_entry/{writers}", data={"content": "Revised", "csrf_token": token})
@@ -131,7 +131,7 @@ def test_owner_edits_and_deletes_own_entry(client, auth, writers, app):
     assert count_entries(app) == 0
 
 
-def test_invalid_edit_changes_nothing(client, auth, writers, app):
+def test_invalid_edit_changes_nothing(client, auth, writers, app, writers_may_edit):
     auth.login("alice@example.com", "alice-password")
     token = csrf_token(client, "/")
     response = client.post(f"/edit_entry/{writers}", data={"content": "", "csrf_token": token})
@@ -168,7 +168,7 @@ def test_post_without_csrf_token_is_400_and_changes_nothing(client, auth, writer
         assert db.session.scalars(sa.select(Entry.content)).all() == ["Alice's secret"]
 
 
-def test_script_in_entry_is_escaped(client, auth, demo_users):
+def test_script_in_entry_is_escaped(client, auth, demo_users, writers_may_edit):
     auth.login()
     entry_id = entry_id_from(post_entry(client, "<script>alert('x')</script>"))
     for path in ("/", f"/entry/{entry_id}", f"/edit_entry/{entry_id}"):
@@ -243,7 +243,7 @@ def test_unknown_page_is_styled_404(client):
 
 
 @pytest.mark.parametrize("listing", ["/", "/all"])
-def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, app, listing, mfa_policy_off):
+def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, app, listing, mfa_policy_off, writers_may_edit):
     auth.login("alice@example.com", "alice-password") if listing == "/" else auth.login(
         "admin@example.com", "adminpass")
     html = client.get(listing).get_data(as_text=True)
@@ -276,7 +276,7 @@ def test_everyones_entries_pages_back_to_the_newest(client, auth, demo_users, ap
 
 
 def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, auth, writers, app,
-                                                                     runner):
+                                                                     runner, writers_may_edit):
     runner.invoke(args=["roles", "add_permissions", "Writer", "entry:read-any"])
     auth.login("bob@example.com", "bob-password")
     bobs = entry_id_from(post_entry(client, "Bob's own"))
@@ -285,3 +285,41 @@ def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, aut
     assert f'href="/edit_entry/{bobs}"' in html and f'action="/delete_entry/{bobs}"' in html
     assert f'href="/edit_entry/{writers}"' not in html
     assert f'action="/delete_entry/{writers}"' not in html
+
+
+# --- Owners' rights are permissions (issue 10) ---------------------------------------
+
+
+def _actions_shown(client, entry_id) -> tuple[bool, bool]:
+    pages = client.get("/").get_data(as_text=True) + client.get(f"/entry/{entry_id}").get_data(as_text=True)
+    return f'href="/edit_entry/{entry_id}"' in pages, f'action="/delete_entry/{entry_id}"' in pages
+
+
+def test_a_writer_edits_their_own_entries_only_while_the_role_may(client, auth, writers, app, runner):
+    auth.login("alice@example.com", "alice-password")
+    # The tutorial's role demo: a Writer reads and writes, but neither edits nor deletes.
+    assert _actions_shown(client, writers) == (False, False)
+    token = csrf_token(client, "/")
+    assert client.get(f"/edit_entry/{writers}").status_code == 403
+    refused = client.post(f"/edit_entry/{writers}", data={"content": "Revised", "csrf_token": token})
+    assert refused.status_code == 403
+    assert client.post(f"/delete_entry/{writers}", data={"csrf_token": token}).status_code == 403
+
+    # An operator grants the two permissions: the next request may edit.
+    result = runner.invoke(args=["roles", "add_permissions", "Writer",
+                                 "entry:edit-own,entry:delete-own"])
+    assert result.exit_code == 0, result.output
+    assert _actions_shown(client, writers) == (True, True)
+    edited = client.post(f"/edit_entry/{writers}", data={"content": "Revised", "csrf_token": token})
+    assert edited.status_code == 302
+    with app.app_context():
+        assert db.session.get(Entry, writers).content == "Revised"
+
+    # …and takes editing back: it stops at once.
+    result = runner.invoke(args=["roles", "remove_permissions", "Writer", "entry:edit-own"])
+    assert result.exit_code == 0, result.output
+    assert _actions_shown(client, writers) == (False, True)
+    again = client.post(f"/edit_entry/{writers}", data={"content": "Again", "csrf_token": token})
+    assert again.status_code == 403
+    with app.app_context():
+        assert db.session.get(Entry, writers).content == "Revised"

@@ -113,7 +113,9 @@ def list_entries(args):
             errors={"cursor": ["Not a cursor from a previous page."]},
         ) from None
     except entries.EntryAccessDenied:
-        raise Forbidden("Listing another user's entries needs entry:read-any.") from None
+        raise Forbidden(
+            "Listing your entries needs entry:read-own, another user's entry:read-any."
+        ) from None
     return {"items": page.entries, "next_cursor": page.next_cursor}
 
 
@@ -124,10 +126,7 @@ def list_entries(args):
 @_problems(*COMMON)
 def create_entry(data):
     """Write a new entry."""
-    try:
-        entry = entries.create_entry(current_caller(), data["content"])
-    except entries.EntryInvalid as exc:
-        raise _invalid(exc) from None
+    entry = _fetch(lambda: entries.create_entry(current_caller(), data["content"]))
     return entry, 201, {"Location": f"/api/v1/entries/{entry.id}"}
 
 
@@ -141,12 +140,12 @@ def get_entry(entry_id: int):
 
 
 @blp.route(f"/entries/{ENTRY_ID}", methods=["PATCH"])
-@authenticated(scope=Scope.ENTRIES_WRITE, permissions=READ)
+@authenticated(scope=Scope.ENTRIES_WRITE, permissions=(perm.ENTRY_EDIT_OWN, perm.ENTRY_EDIT_ANY))
 @blp.arguments(EntryPatchSchema)
 @blp.response(200, EntrySchema)
 @_problems(*COMMON, 404, 409)
 def update_entry(data, entry_id: int):
-    """Change an entry's text: your own, or anybody's with `entry:edit-any`.
+    """Change an entry's text: your own with `entry:edit-own`, anybody's with `entry:edit-any`.
 
     Send `expected_updated_at` (the `updated_at` you read) to be told 409
     instead of overwriting a change made since.
@@ -162,11 +161,11 @@ def update_entry(data, entry_id: int):
 
 
 @blp.route(f"/entries/{ENTRY_ID}", methods=["DELETE"])
-@authenticated(scope=Scope.ENTRIES_WRITE, permissions=READ)
+@authenticated(scope=Scope.ENTRIES_WRITE, permissions=(perm.ENTRY_DELETE_OWN, perm.ENTRY_DELETE_ANY))
 @blp.response(204)
 @_problems(*COMMON, 404)
 def delete_entry(entry_id: int):
-    """Delete an entry: your own, or anybody's with `entry:delete-any`."""
+    """Delete an entry: your own with `entry:delete-own`, anybody's with `entry:delete-any`."""
     _fetch(lambda: entries.delete_entry(current_caller(), entry_id))
     return None
 

@@ -1,8 +1,9 @@
 """Diary entries: who may do what with which entry, and the content rules.
 
 Every view of an entry goes through :func:`get_entry`, which holds the one ownership
-rule: owners may read, edit and delete their own entries; anybody else needs the
-matching ``*-any`` permission.
+rule: what an actor may do with an entry is a permission of their roles, like
+every other right: ``entry:read-own``, ``entry:edit-own`` and ``entry:delete-own``
+for their own entries, the matching ``*-any`` permission for anybody's.
 
 The acting party is an :class:`Actor`: the request's identity
 (:class:`diary.services.credentials.Identity`), whose permissions are what its
@@ -24,7 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from diary import permissions
 from diary.extensions import db
-from diary.models import Entry, User
+from diary.models import Entry
 from diary.models.types import utcnow
 
 
@@ -66,12 +67,28 @@ class EntryConflict(EntryError):
 
 
 class Action(enum.Enum):
-    """What an actor wants to do with an entry, and the permission that allows it on
-    somebody else's entry."""
+    """What an actor wants to do with an entry: the permission that allows it on
+    their own entry, and the one that allows it on anybody's."""
 
-    READ = permissions.ENTRY_READ_ANY
-    EDIT = permissions.ENTRY_EDIT_ANY
-    DELETE = permissions.ENTRY_DELETE_ANY
+    READ = (permissions.ENTRY_READ_OWN, permissions.ENTRY_READ_ANY)
+    EDIT = (permissions.ENTRY_EDIT_OWN, permissions.ENTRY_EDIT_ANY)
+    DELETE = (permissions.ENTRY_DELETE_OWN, permissions.ENTRY_DELETE_ANY)
+
+    @property
+    def own(self) -> str:
+        """The permission for the actor's own entries."""
+        return self.value[0]
+
+    @property
+    def any(self) -> str:
+        """The permission for anybody's entries (the actor's own included)."""
+        return self.value[1]
+
+    def allowed(self, actor: Actor, owner_id: int) -> bool:
+        """Return whether ``actor`` may do this with an entry of ``owner_id``."""
+        if actor.may(self.any):
+            return True
+        return owner_id == actor.id and actor.may(self.own)
 
 
 # The statements behind the entry lists, built once with bound parameters: building a
@@ -135,7 +152,7 @@ def is_storable(text: str) -> bool:
 
 def may(actor: Actor, action: Action, entry: Entry) -> bool:
     """Return whether ``actor`` may do ``action`` with ``entry``: the ownership rule."""
-    return entry.user_id == actor.id or actor.may(action.value)
+    return action.allowed(actor, entry.user_id)
 
 
 def get_entry(actor: Actor, entry_id: int, action: Action = Action.READ) -> Entry:
@@ -153,11 +170,14 @@ def get_entry(actor: Actor, entry_id: int, action: Action = Action.READ) -> Entr
     return entry
 
 
-def create_entry(author: Actor | User, content: str | None) -> Entry:
+def create_entry(author: Actor, content: str | None) -> Entry:
     """Store a new entry by ``author`` and return it.
 
+    :raises EntryAccessDenied: the author lacks ``entry:create``.
     :raises EntryInvalid: see :func:`clean_content`; nothing is stored.
     """
+    if not author.may(permissions.ENTRY_CREATE):
+        raise EntryAccessDenied("create")
     entry = Entry(user_id=author.id, content=clean_content(content))
     db.session.add(entry)
     db.session.commit()
@@ -198,7 +218,7 @@ def delete_entry(actor: Actor, entry_id: int) -> None:
 
 
 def list_own_entries(
-    owner: Actor | User, cursor: str | None = None, limit: int | None = None, q: str | None = None
+    owner: Actor, cursor: str | None = None, limit: int | None = None, q: str | None = None
 ) -> Page:
     """Return one page of ``owner``'s entries, newest first; with ``q``, only those
     whose content contains ``q`` (case-insensitive).
@@ -207,8 +227,11 @@ def list_own_entries(
     ``(user_id, created_at, id)`` index, so page 1 costs the same at 10 entries or
     10,000, and no page ever loads more than ``limit + 1`` rows.
 
+    :raises EntryAccessDenied: the owner may not read their own entries.
     :raises InvalidCursor: ``cursor`` was not made by this module.
     """
+    if not Action.READ.allowed(owner, owner.id):
+        raise EntryAccessDenied("own")
     return _page(_ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q)
 
 
@@ -221,13 +244,14 @@ def list_user_entries(
 ) -> Page:
     """Return one page of user ``user_id``'s entries as :func:`list_own_entries` does.
 
-    Anybody may list their own; somebody else's need ``entry:read-any``. An unknown
-    ``user_id`` gives an empty page, so this is no way to probe for accounts.
+    Their own need ``entry:read-own`` (or ``-any``); somebody else's need
+    ``entry:read-any``. An unknown ``user_id`` gives an empty page, so this is no
+    way to probe for accounts.
 
-    :raises EntryAccessDenied: another user's entries without ``entry:read-any``.
+    :raises EntryAccessDenied: without the permission.
     :raises InvalidCursor: see :func:`list_own_entries`.
     """
-    if user_id != actor.id and not actor.may(permissions.ENTRY_READ_ANY):
+    if not Action.READ.allowed(actor, user_id):
         raise EntryAccessDenied(f"user {user_id}")
     return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q)
 

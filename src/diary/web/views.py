@@ -32,16 +32,22 @@ def _fetch(entry_id: int, action: entries.Action):
 
 
 def _dashboard(form: EntryForm, status: int = 200):
+    actor = current_identity()
     try:
-        page = entries.list_own_entries(current_identity(), request.args.get("before"))
+        page = entries.list_own_entries(actor, request.args.get("before"))
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
+    except entries.EntryAccessDenied:
+        abort(403)
     return (
         render_template(
             "web/dashboard.html",
             form=form,
             page=page,
             max_length=entries.max_length(),
+            # Every entry here is the actor's own: one answer each for the page.
+            may_edit=entries.Action.EDIT.allowed(actor, actor.id),
+            may_delete=entries.Action.DELETE.allowed(actor, actor.id),
         ),
         status,
     )
@@ -65,6 +71,8 @@ def new_entry():
     if form.validate_on_submit():
         try:
             entry = entries.create_entry(current_identity(), form.content.data)
+        except entries.EntryAccessDenied:
+            abort(403)
         except entries.EntryInvalid as exc:
             form.content.errors.append(str(exc))
         else:
@@ -92,9 +100,10 @@ def view_entry(entry_id: int):
 @bp.route("/edit_entry/<int:entry_id>", methods=["GET", "POST"])
 @reads_only
 @auth_required()
-@permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
+@permissions_accepted(perm.ENTRY_EDIT_OWN, perm.ENTRY_EDIT_ANY)
 def edit_entry(entry_id: int):
-    """Edit an entry: the owner's, or anybody's for ``entry:edit-any``."""
+    """Edit an entry: one's own with ``entry:edit-own``, anybody's with
+    ``entry:edit-any``."""
     entry = _fetch(entry_id, entries.Action.EDIT)
     form = EntryForm(obj=entry)
     status = 200
@@ -118,9 +127,10 @@ def edit_entry(entry_id: int):
 
 @bp.post("/delete_entry/<int:entry_id>")
 @auth_required()
-@permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
+@permissions_accepted(perm.ENTRY_DELETE_OWN, perm.ENTRY_DELETE_ANY)
 def delete_entry(entry_id: int):
-    """Delete an entry: the owner's, or anybody's for ``entry:delete-any``."""
+    """Delete an entry: one's own with ``entry:delete-own``, anybody's with
+    ``entry:delete-any``."""
     form = DeleteForm()
     if not form.validate_on_submit():
         abort(400)
