@@ -22,7 +22,6 @@ from tests.conftest import (
     lock_account,
     mail_link,
     open_confirm_link,
-    sent_mails,
     unlock_account,
 )
 from tests.support.mfa_flows import setup_totp, submit_code

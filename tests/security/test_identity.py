@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from diary.extensions import db
 from diary.models import User, UserSession
-from tests.conftest import AuthActions, csrf_token
+from tests.conftest import csrf_token
 
 REMEMBER = "diary_remember"
 

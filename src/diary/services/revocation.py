@@ -149,15 +149,8 @@ def _on_flush(session: Session, _context, _instances) -> None:
         history = db.inspect(obj).attrs.active.history
         if not (history.deleted and history.deleted[0] and not obj.active):
             continue
-        ended = Ended()
-        for row in session.scalars(select(UserSession).where(UserSession.user_id == obj.id)):
-            if row.store_key and sessions.expiry_reason(row) is None:
-                ended.sessions += 1
-            elif sessions.is_remembered(row):
-                ended.remembered += 1
-            if row.store_key:
-                ended.store_keys.append(row.store_key)
-            session.delete(row)
+        rows = session.scalars(select(UserSession).where(UserSession.user_id == obj.id))
+        ended = sessions.delete_rows(session, list(rows))
         now = utcnow()
         for token in session.scalars(
             select(ApiToken)

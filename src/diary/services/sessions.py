@@ -68,8 +68,7 @@ def absolute_lifetime() -> timedelta:
 
 def remember_duration() -> timedelta:
     """Return how long "remember me" lasts (``REMEMBER_COOKIE_DURATION``)."""
-    value = current_app.config["REMEMBER_COOKIE_DURATION"]
-    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+    return current_app.config["REMEMBER_COOKIE_DURATION"]
 
 
 def expiry_reason(row: UserSession, at: datetime | None = None) -> Expiry | None:
@@ -196,15 +195,13 @@ def raise_strength(row: UserSession) -> None:
     row.strength = str(Strength.MULTI_FACTOR)
 
 
-def end_session(row: UserSession) -> str | None:
+def end_session(row: UserSession) -> None:
     """Note that ``row``'s session ended (timeout, sign-out); keep the row while
-    "remember me" is good, else delete it. Return the ended session's store key."""
-    key = row.store_key
+    "remember me" is good, else delete it."""
     if is_remembered(row):
         row.store_key = None
     else:
         db.session.delete(row)
-    return key
 
 
 @dataclass(frozen=True)
@@ -287,7 +284,6 @@ def end_devices(user: User, *, keep: str | None = None, only: str | None = None)
 
     :raises DeviceNotFound: ``only`` is not one of ``user``'s rows.
     """
-    at = now()
     query = select(UserSession).where(UserSession.user_id == user.id)
     if keep is not None:
         query = query.where(UserSession.id != keep)
@@ -296,6 +292,13 @@ def end_devices(user: User, *, keep: str | None = None, only: str | None = None)
     rows = list(db.session.scalars(query))
     if only is not None and not rows:
         raise DeviceNotFound(only)
+    return delete_rows(db.session, rows)
+
+
+def delete_rows(session, rows) -> Ended:
+    """Delete ``rows`` in ``session`` (the request's, or one being flushed) and
+    return what they held: live sessions, remembered devices, store keys."""
+    at = now()
     ended = Ended()
     for row in rows:
         if row.store_key is not None and expiry_reason(row, at) is None:
@@ -304,7 +307,7 @@ def end_devices(user: User, *, keep: str | None = None, only: str | None = None)
             ended.remembered += 1
         if row.store_key:
             ended.store_keys.append(row.store_key)
-        db.session.delete(row)
+        session.delete(row)
     return ended
 
 
