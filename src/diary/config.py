@@ -95,6 +95,12 @@ class Defaults:
     SECURITY_REDIRECT_ALLOW_SUBDOMAINS = False
     # The library's own "remember me" default; the checkbox is shown on login.
     SECURITY_DEFAULT_REMEMBER_ME = False
+    # What every refused sign-in says, whatever the reason (no such account, wrong
+    # password, locked, deactivated, unconfirmed): one plain sentence that tells none.
+    SECURITY_MSG_GENERIC_AUTHN_FAILED = (
+        "That email address and password don't match an account we can sign you in to.",
+        "error",
+    )
 
     # --- Mail, confirmation, recovery, change password/email (issue 3) ----------
     # SMTP server as a URL: smtp://user:pass@host:587?starttls=1 or

@@ -37,9 +37,9 @@ def writers_entry(app, make_user, content="Alice's private thoughts"):
 def test_register_write_an_entry_and_open_it(page, app):
     page.goto("/")
     page.get_by_role("link", name="Register").click()
-    page.get_by_label("Email Address").fill("newcomer@example.org")
+    page.get_by_label("Email address").fill("newcomer@example.org")
     page.get_by_label("Password", exact=True).fill("a long and happy passphrase")
-    page.get_by_label("Retype Password").fill("a long and happy passphrase")
+    page.get_by_label("Confirm password").fill("a long and happy passphrase")
     page.get_by_role("button", name="Register").click()
     page.wait_for_load_state()
 

@@ -11,7 +11,13 @@ from flask_security import Security
 from diary.security.forms import (
     DiaryChangeEmailForm,
     DiaryChangePasswordForm,
+    DiaryForgotPasswordForm,
     DiaryRefreshTokenForm,
+    DiaryRegisterForm,
+    DiaryResetPasswordForm,
+    DiarySendConfirmationForm,
+    DiaryTwoFactorVerifyCodeForm,
+    DiaryVerifyForm,
 )
 from diary.security.login_form import DiaryLoginForm
 from diary.security.mail_util import DiaryMailUtil
@@ -29,6 +35,13 @@ security = Security(
     change_password_form=DiaryChangePasswordForm,
     change_email_form=DiaryChangeEmailForm,
     refresh_token_form=DiaryRefreshTokenForm,
+    # The rest of the forms Diary shows, labelled in Diary's words.
+    register_form=DiaryRegisterForm,
+    forgot_password_form=DiaryForgotPasswordForm,
+    reset_password_form=DiaryResetPasswordForm,
+    send_confirmation_form=DiarySendConfirmationForm,
+    verify_form=DiaryVerifyForm,
+    two_factor_verify_code_form=DiaryTwoFactorVerifyCodeForm,
     # Multi-factor authentication (issue 4): replay-proof TOTP, audited recovery
     # codes, passkeys bound to BASE_URL.
     totp_cls=DiaryTotp,
