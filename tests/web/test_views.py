@@ -177,9 +177,10 @@ def test_script_in_entry_is_escaped(client, auth, demo_users, writers_may_edit):
         assert "&lt;script&gt;alert(" in html, path
 
 
-def test_get_does_not_change_state(client, auth, writers, app):
+def test_get_does_not_change_state(client, auth, writers, app, writers_may_edit):
     auth.login("alice@example.com", "alice-password")
-    assert client.get(f"/delete_entry/{writers}").status_code == 405
+    # GET /delete_entry/<id> only asks (see test_delete_asks_first…).
+    assert client.get(f"/delete_entry/{writers}").status_code == 200
     assert client.get("/new_entry?content=x").status_code == 405
     assert count_entries(app) == 1
 
@@ -247,9 +248,13 @@ def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, a
     auth.login("alice@example.com", "alice-password") if listing == "/" else auth.login(
         "admin@example.com", "adminpass")
     html = client.get(listing).get_data(as_text=True)
-    form = re.search(r'<form action="(/delete_entry/\d+)" method="post"[^>]*>\s*'
-                     r'<input type="hidden" name="csrf_token" value="([^"]+)">', html)
-    assert form, "no delete button"
+    link = re.search(r'<a href="(/delete_entry/\d+)">Delete</a>', html)
+    assert link, "no delete link"
+    asking = client.get(link.group(1)).get_data(as_text=True)
+    assert count_entries(app) == 1
+    form = re.search(r'<form action="(/delete_entry/\d+)" method="post">\s*'
+                     r'<input name="csrf_token" type="hidden" value="([^"]+)">', asking)
+    assert form and form.group(1) == link.group(1), "no delete button on the question"
     response = client.post(form.group(1), data={"csrf_token": form.group(2)})
     assert response.status_code == 302
     assert count_entries(app) == 0
@@ -282,9 +287,9 @@ def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, aut
     bobs = entry_id_from(post_entry(client, "Bob's own"))
     html = client.get("/all").get_data(as_text=True)
     assert "Alice&#39;s secret" in html and "Bob&#39;s own" in html
-    assert f'href="/edit_entry/{bobs}"' in html and f'action="/delete_entry/{bobs}"' in html
+    assert f'href="/edit_entry/{bobs}"' in html and f'href="/delete_entry/{bobs}"' in html
     assert f'href="/edit_entry/{writers}"' not in html
-    assert f'action="/delete_entry/{writers}"' not in html
+    assert f'href="/delete_entry/{writers}"' not in html
 
 
 # --- Owners' rights are permissions (issue 10) ---------------------------------------
@@ -292,7 +297,7 @@ def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, aut
 
 def _actions_shown(client, entry_id) -> tuple[bool, bool]:
     pages = client.get("/").get_data(as_text=True) + client.get(f"/entry/{entry_id}").get_data(as_text=True)
-    return f'href="/edit_entry/{entry_id}"' in pages, f'action="/delete_entry/{entry_id}"' in pages
+    return f'href="/edit_entry/{entry_id}"' in pages, f'href="/delete_entry/{entry_id}"' in pages
 
 
 def test_a_writer_edits_their_own_entries_only_while_the_role_may(client, auth, writers, app, runner):
@@ -323,3 +328,41 @@ def test_a_writer_edits_their_own_entries_only_while_the_role_may(client, auth, 
     assert again.status_code == 403
     with app.app_context():
         assert db.session.get(Entry, writers).content == "Revised"
+
+
+# --- Delete asks first (issue 10) ------------------------------------------------------
+
+
+def test_delete_asks_first_and_only_the_button_deletes(client, auth, writers, app, writers_may_edit):
+    auth.login("alice@example.com", "alice-password")
+    response = client.get(f"/delete_entry/{writers}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Delete this entry?" in html and "This cannot be undone." in html
+    assert "Alice&#39;s secret" in html
+    assert f'<form action="/delete_entry/{writers}" method="post">' in html
+    assert f'href="/entry/{writers}">Cancel</a>' in html
+    assert count_entries(app) == 1
+    token = csrf_token(client, f"/delete_entry/{writers}")
+    assert client.post(f"/delete_entry/{writers}", data={"csrf_token": token}).status_code == 302
+    assert count_entries(app) == 0
+
+
+def test_the_question_names_somebody_elses_entry_without_showing_it(
+    client, auth, writers, demo_users, app, mfa_policy_off
+):
+    auth.login("admin@example.com", "adminpass")
+    html = client.get(f"/delete_entry/{writers}").get_data(as_text=True)
+    assert "Delete this entry?" in html and "alice@example.com" in html
+    assert "Alice&#39;s secret" not in html
+
+
+def test_the_question_follows_the_delete_rule(client, auth, writers, app, writers_may_edit):
+    auth.login("bob@example.com", "bob-password")
+    assert client.get(f"/delete_entry/{writers}").status_code == 403
+    assert client.get("/delete_entry/999999").status_code == 404
+
+
+def test_no_question_without_the_delete_permission(client, auth, writers):
+    auth.login("alice@example.com", "alice-password")
+    assert client.get(f"/delete_entry/{writers}").status_code == 403

@@ -93,7 +93,6 @@ def view_entry(entry_id: int):
         entry=entry,
         may_edit=entries.may(current_identity(), entries.Action.EDIT, entry),
         may_delete=entries.may(current_identity(), entries.Action.DELETE, entry),
-        delete_form=DeleteForm(),
     )
 
 
@@ -123,6 +122,19 @@ def edit_entry(entry_id: int):
         ),
         status,
     )
+
+
+@bp.get("/delete_entry/<int:entry_id>")
+@reads_only
+@auth_required()
+@permissions_accepted(perm.ENTRY_DELETE_OWN, perm.ENTRY_DELETE_ANY)
+def confirm_delete_entry(entry_id: int):
+    """Ask before deleting: the page every Delete link opens, with the button that
+    posts to :func:`delete_entry`. It changes nothing and needs no script, so the
+    question is asked in every browser; somebody else's entry is named by its
+    author and date, not shown."""
+    entry = _fetch(entry_id, entries.Action.DELETE)
+    return render_template("web/delete_entry.html", entry=entry, delete_form=DeleteForm())
 
 
 @bp.post("/delete_entry/<int:entry_id>")
