@@ -115,6 +115,8 @@ def test_admin_edits_then_deletes_a_writers_entry(page, app, make_user, demo_use
     expect(page.locator(".entry-content")).to_have_text("Moderated by the admin.")
 
     page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", name="Delete this entry?")).to_be_visible()
+    page.get_by_role("button", name="Delete entry").click()
     expect(page.get_by_text("Entry deleted.")).to_be_visible()
     page.get_by_role("link", name="Everyone's entries").click()
     expect(page.get_by_text("Nobody has written anything yet.")).to_be_visible()
