@@ -366,3 +366,14 @@ def test_the_question_follows_the_delete_rule(client, auth, writers, app, writer
 def test_no_question_without_the_delete_permission(client, auth, writers):
     auth.login("alice@example.com", "alice-password")
     assert client.get(f"/delete_entry/{writers}").status_code == 403
+
+
+def test_entry_forms_carry_the_counter_and_its_maximum(client, auth, writers, app, writers_may_edit):
+    app.config["ENTRY_MAX_LENGTH"] = 120
+    auth.login("alice@example.com", "alice-password")
+    for path in ("/", f"/edit_entry/{writers}"):
+        html = client.get(path).get_data(as_text=True)
+        field = re.search(r"<textarea[^>]*>", html).group(0)
+        assert 'data-counter' in field and 'maxlength="120"' in field, path
+        assert '<script src="/static/js/char-counter.js"></script>' in html, path
+    assert client.get("/static/js/char-counter.js").status_code == 200
