@@ -61,6 +61,8 @@ DIARY_LABELS = {
     "sendcode": "Send code",
 }
 _RELABEL = {str(_default_field_labels[key]): words for key, words in DIARY_LABELS.items()}
+# Labels the library writes out in a form itself rather than in that table.
+_RELABEL["Recovery Code"] = "Recovery code"
 
 
 class DiaryWords:
