@@ -15,13 +15,17 @@ address, as HTML) for at least one of them:
 * the Admin, signed in with a password and an authenticator code, so the pages
   that need the Admin's rights render too;
 * a browser half-way through the Admin's sign-in, past the password, at the
-  second-factor step (the pages of that step).
+  second-factor step (the pages of that step);
+
+and the page that shows recovery codes once is checked where a Writer lands on it,
+having just set up an authenticator app.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 
@@ -47,12 +51,10 @@ NOT_PAGES = {
 ONLY_IN_A_FLOW = {
     "security.tf_select": "mid-sign-in, for an account with two kinds of second factor",
     "security.wan_delete": "GET only redirects to /wan-register; deleting is a POST",
-    "web.factor_added": "once, right after the first second factor is set up "
-                        "(tests/e2e/test_mfa_browser.py); its template is "
-                        "/mf-recovery-codes', checked here",
 }
 
 ADMIN, ADMIN_PASSWORD = "admin@example.com", "adminpass"
+WRITER, WRITER_PASSWORD = "writer@example.com", "writerpass"
 LONG_WORD = "Supercalifragilisticexpialidocious" * 6
 LONG_EMAIL = ("a.writer.with.an.unusually.long.address.that.never.breaks"
               "@a-very-long-subdomain-of-an-example-organisation.example.org")
@@ -146,6 +148,12 @@ def visit(page, base_url: str, path: str) -> tuple[bool, int, list[str]]:
         and page.url.split("?")[0] == base_url + path.split("?")[0]
         and "text/html" in (response.headers.get("content-type") or "")
     )
+    return (rendered, *measure(page))
+
+
+def measure(page) -> tuple[int, list[str]]:
+    """Return how far the page in ``page`` overflows, and the elements wider than
+    the screen (for the failure message)."""
     too_wide = page.evaluate(
         """() => [...document.querySelectorAll('body *')]
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
@@ -153,7 +161,7 @@ def visit(page, base_url: str, path: str) -> tuple[bool, int, list[str]]:
             .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
                       + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
     )
-    return rendered, overflow(page), too_wide
+    return overflow(page), too_wide
 
 
 def phone(browser, base_url: str):
@@ -217,6 +225,24 @@ def test_every_page_fits_a_390px_screen(app, browser, live_server, seeded, totp_
             # (the library's rule): sign in again for the pages after it.
             sign_in_as_admin()
     admin.close()
+
+    # The recovery codes shown once, right after a first second factor: a Writer
+    # sets up an authenticator app and lands there.
+    writer = phone(browser, live_server)
+    page = writer.new_page()
+    log_in(page, WRITER, WRITER_PASSWORD)
+    page.goto("/tf-setup")
+    page.get_by_label("Authenticator app").check()
+    page.get_by_role("button", name="Continue").click()
+    totp = pyotp.TOTP(page.get_by_test_id("totp-key").inner_text().replace("-", ""))
+    page.locator("input[name=code]").fill(totp.at(totp_clock.now))
+    page.get_by_role("button", name="Confirm and switch on").click()
+    page.wait_for_url("**" + paths["web.factor_added"])
+    rendered.add("web.factor_added")
+    extra, elements = measure(page)
+    if extra > 0:
+        problems.append(f"{paths['web.factor_added']} (Writer): {extra}px too wide: {elements}")
+    writer.close()
 
     # The second-factor step's own pages, each from a fresh sign-in (opening one
     # may end the half-done sign-in, as leaving it does).
