@@ -15,7 +15,9 @@ address, as HTML) for at least one of them:
 * the Admin, signed in with a password and an authenticator code, so the pages
   that need the Admin's rights render too;
 * a browser half-way through the Admin's sign-in, past the password, at the
-  second-factor step (the pages of that step);
+  second-factor step (the pages of that step), and then, for a page still not
+  seen, one half-way through the sign-in of an account with two kinds of second
+  factor (which first chooses one);
 
 and the page that shows recovery codes once is checked where a Writer lands on it,
 having just set up an authenticator app.
@@ -49,12 +51,12 @@ NOT_PAGES = {
 # through, with the reason. The test checks that these, and only these, rendered
 # for none of its visitors, so the list cannot go stale.
 ONLY_IN_A_FLOW = {
-    "security.tf_select": "mid-sign-in, for an account with two kinds of second factor",
     "security.wan_delete": "GET only redirects to /wan-register; deleting is a POST",
 }
 
 ADMIN, ADMIN_PASSWORD = "admin@example.com", "adminpass"
 WRITER, WRITER_PASSWORD = "writer@example.com", "writerpass"
+BOTH, BOTH_PASSWORD = "two.factors@example.org", "a-long-password"
 LONG_WORD = "Supercalifragilisticexpialidocious" * 6
 LONG_EMAIL = ("a.writer.with.an.unusually.long.address.that.never.breaks"
               "@a-very-long-subdomain-of-an-example-organisation.example.org")
@@ -71,6 +73,7 @@ def seeded(app, demo_users, totp_clock):
     """The demo accounts, the Admin with an authenticator app, and data that is hard
     to fit: return the values of the path parameters and the Admin's TOTP secret."""
     from flask_security import hash_password
+    from flask_security.utils import naive_utcnow
     from flask_security.confirmable import generate_confirmation_link
     from flask_security.recoverable import generate_reset_link
 
@@ -82,6 +85,8 @@ def seeded(app, demo_users, totp_clock):
     from diary.models.types import Strength
     from diary.services.audit import AuditTag
 
+    # This test signs in more often than a person would in a minute.
+    app.config["LIMIT_LOGIN_PER_IP"] = "100 per minute"
     with app.test_request_context():
         datastore = security.datastore
         admin = datastore.find_user(email=ADMIN)
@@ -98,6 +103,15 @@ def seeded(app, demo_users, totp_clock):
                             strength=Strength.PASSWORD)
         for tag in (AuditTag.LOGIN_FAILURE, AuditTag.LOGIN_SUCCESS):
             audit.record_event(tag, user=admin, ip=LONG_IP, user_agent=LONG_USER_AGENT)
+        # An account with two kinds of second factor chooses one at /tf-select.
+        both = datastore.create_user(email=BOTH, password=hash_password(BOTH_PASSWORD),
+                                     roles=["Writer"], confirmed_at=naive_utcnow())
+        datastore.tf_set(both, "authenticator", security.totp_factory.generate_totp_secret())
+        datastore.create_webauthn(
+            both, credential_id=b"narrow-screen-key", public_key=b"not-used-here",
+            name="Security key", sign_count=0, usage="secondary", device_type="single_device",
+            backup_state=False, transports=["usb"])
+        db.session.commit()
         _link, reset_token = generate_reset_link(admin)
         _link, confirm_token = generate_confirmation_link(writer)
         from flask_security.change_email import _generate_token
@@ -178,9 +192,10 @@ def signed_in(page) -> bool:
     return page.request.get("/", max_redirects=0).status == 200
 
 
-def sign_in_to_second_factor(page) -> None:
-    log_in(page, ADMIN, ADMIN_PASSWORD)
-    assert "/tf-validate" in page.url, page.url
+def sign_in_to_second_factor(page, email=ADMIN, password=ADMIN_PASSWORD,
+                             step="/tf-validate") -> None:
+    log_in(page, email, password)
+    assert step in page.url, (page.url, page.locator("main").inner_text())
 
 
 def test_every_page_fits_a_390px_screen(app, browser, live_server, seeded, totp_clock):
@@ -246,14 +261,16 @@ def test_every_page_fits_a_390px_screen(app, browser, live_server, seeded, totp_
 
     # The second-factor step's own pages, each from a fresh sign-in (opening one
     # may end the half-done sign-in, as leaving it does).
-    for endpoint, path in sorted(paths.items()):
-        if endpoint in rendered:
-            continue
-        halfway = phone(browser, live_server)
-        page = halfway.new_page()
-        sign_in_to_second_factor(page)
-        check("at the second factor", page, endpoint, path)
-        halfway.close()
+    for email, password, step in ((ADMIN, ADMIN_PASSWORD, "/tf-validate"),
+                                  (BOTH, BOTH_PASSWORD, "/tf-select")):
+        for endpoint, path in sorted(paths.items()):
+            if endpoint in rendered:
+                continue
+            halfway = phone(browser, live_server)
+            page = halfway.new_page()
+            sign_in_to_second_factor(page, email, password, step)
+            check(f"{email} at the second factor", page, endpoint, path)
+            halfway.close()
 
     assert not problems, "pages wider than the screen:\n" + "\n".join(problems)
     never = sorted(set(paths) - rendered)
