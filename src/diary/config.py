@@ -33,7 +33,8 @@ class Defaults:
     DATABASE_URL = ""
     # Served over HTTPS (production): Secure cookies and https:// in built URLs.
     HTTPS = False
-    # The site's public address: links in mails, WebAuthn relying party and origin.
+    # The site's public address: links in mails, WebAuthn relying party and origin
+    # (make run sets it from HOST and PORT: http://localhost:PORT).
     BASE_URL = "http://localhost:5000"
     # Extra SQLAlchemy engine options. No pre-ping (a round trip on every request):
     # a connection the server dropped fails one request and the pool is replaced.
