@@ -108,6 +108,10 @@ SECRET_CONTENT = "my secret diary line"
 
 
 def _seed(app, email: str) -> int:
+    from flask_security.utils import naive_utcnow
+
+    from diary.models import FsRefreshTracker, WebAuthn
+
     """Give ``email``'s account two entries, a token, an audit trail and a lockout
     row; return its id."""
     from datetime import timedelta
@@ -119,6 +123,14 @@ def _seed(app, email: str) -> int:
     user = db.session.scalar(sa.select(User).where(User.email == email))
     db.session.add_all([Entry(user_id=user.id, content=SECRET_CONTENT),
                         Entry(user_id=user.id, content="another")])
+    now = naive_utcnow()
+    db.session.add(WebAuthn(
+        user_id=user.id, credential_id=f"cred-{email}".encode(), public_key=b"key",
+        sign_count=0, backup_state=False, device_type="single_device",
+        create_datetime=now, lastuse_datetime=now, name="laptop key", usage="secondary"))
+    db.session.add(FsRefreshTracker(
+        user_id=user.id, refresh_family=f"family-{email}", expires_at=now,
+        last_used_at=now, name="app"))
     db.session.commit()
     tokens.create_token(user, "phone", ["entries:read"], timedelta(days=7),
                         strength=Strength.PASSWORD)
@@ -135,7 +147,8 @@ def _count(model, **where) -> int:
 
 
 def test_delete_account_deletes_everything_of_the_user_but_the_audit_rows(app, demo_users, outbox):
-    from diary.models import AccountLockout, ApiToken, AuditEvent, Entry, UserSession
+    from diary.models import (AccountLockout, ApiToken, AuditEvent, Entry, FsRefreshTracker,
+                              UserSession, WebAuthn)
 
     with app.test_request_context():
         uid = _seed(app, "writer@example.com")
@@ -149,11 +162,11 @@ def test_delete_account_deletes_everything_of_the_user_but_the_audit_rows(app, d
 
         db.session.expire_all()
         assert db.session.get(User, uid) is None
-        for model in (Entry, ApiToken, AccountLockout, UserSession):
+        for model in (Entry, ApiToken, AccountLockout, UserSession, WebAuthn, FsRefreshTracker):
             assert _count(model, user_id=uid) == 0, model
         # The other user keeps everything.
-        assert (_count(Entry, user_id=other), _count(ApiToken, user_id=other)) == (2, 1)
-        assert _count(AccountLockout, user_id=other) == 1
+        for model in (Entry, ApiToken, AccountLockout, WebAuthn, FsRefreshTracker):
+            assert _count(model, user_id=other) == (2 if model is Entry else 1), model
         # No role membership of the deleted account is left behind.
         from diary.models.users import fsqla  # noqa: F401  (roles_users lives in the metadata)
 

@@ -91,23 +91,6 @@ def test_the_profile_form_needs_csrf_and_a_sign_in(app, client, auth, me):
     assert _user(app, me).name is None
 
 
-def test_registration_may_ask_for_a_name(app, client):
-    def register(email, name):
-        return client.post("/register", data={
-            "email": email, "name": name, "password": "lantern orbit quietly mango",
-            "password_confirm": "lantern orbit quietly mango",
-            "csrf_token": csrf_token(client, "/register")})
-
-    assert 'name="name"' in client.get("/register").get_data(as_text=True)
-    assert register("named@example.org", "  Grace Hopper ").status_code == 302
-    assert register("nameless@example.org", "").status_code == 302
-    refused = register("bad@example.org", "Grace\x07")
-    assert refused.status_code == 200 and "Use letters" in refused.get_data(as_text=True)
-    with app.app_context():
-        names = dict(db.session.execute(sa.select(User.email, User.name)).all())
-    assert names == {"named@example.org": "Grace Hopper", "nameless@example.org": None}
-
-
 # --- Time zone ---------------------------------------------------------------------
 
 
