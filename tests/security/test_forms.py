@@ -111,3 +111,23 @@ def test_change_email_needs_the_current_password(app, signed_in, outbox):
     assert outbox == []  # no mail to the new address without the password
     assert change_email(signed_in, PASSWORD).status_code == 200
     assert [m.to for m in outbox] == [["moved@example.org"]]
+
+
+# --- Registration: an optional display name (issue 10) ---------------------------
+
+
+def test_registration_may_ask_for_a_name(app, client):
+    def register(email, name):
+        return client.post("/register", data={
+            "email": email, "name": name, "password": "lantern orbit quietly mango",
+            "password_confirm": "lantern orbit quietly mango",
+            "csrf_token": csrf_token(client, "/register")})
+
+    assert 'name="name"' in client.get("/register").get_data(as_text=True)
+    assert register("named@example.org", "  Grace Hopper ").status_code == 302
+    assert register("nameless@example.org", "").status_code == 302
+    refused = register("bad@example.org", "Grace\x07")
+    assert refused.status_code == 200 and "Use letters" in refused.get_data(as_text=True)
+    with app.app_context():
+        names = dict(db.session.execute(sa.select(User.email, User.name)).all())
+    assert names == {"named@example.org": "Grace Hopper", "nameless@example.org": None}

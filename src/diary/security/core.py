@@ -12,6 +12,7 @@ from diary.security.forms import (
     DiaryChangeEmailForm,
     DiaryChangePasswordForm,
     DiaryRefreshTokenForm,
+    DiaryRegisterForm,
 )
 from diary.security.login_form import DiaryLoginForm
 from diary.security.mail_util import DiaryMailUtil
@@ -29,6 +30,8 @@ security = Security(
     change_password_form=DiaryChangePasswordForm,
     change_email_form=DiaryChangeEmailForm,
     refresh_token_form=DiaryRefreshTokenForm,
+    # Registration may ask for a display name (optional).
+    register_form=DiaryRegisterForm,
     # Multi-factor authentication (issue 4): replay-proof TOTP, audited recovery
     # codes, passkeys bound to BASE_URL.
     totp_cls=DiaryTotp,

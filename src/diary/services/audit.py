@@ -48,6 +48,9 @@ class AuditTag(enum.StrEnum):
     TOKEN_FIRST_USED = "account:token:first_use"
     TOKEN_REVOKED = "account:token:revoked"
     TOKEN_AUTH_FAILURE = "account:token:auth_failure"
+    DISPLAY_NAME_CHANGED = "account:profile:name"
+    TIME_ZONE_CHANGED = "account:profile:time_zone"
+    ACCOUNT_DELETED = "account:deleted"
 
 
 # How each event reads on the user's activity page.
@@ -81,6 +84,9 @@ DESCRIPTIONS: dict[AuditTag, str] = {
     AuditTag.TOKEN_FIRST_USED: "Access token used for the first time",
     AuditTag.TOKEN_REVOKED: "Access token revoked",
     AuditTag.TOKEN_AUTH_FAILURE: "Refused access token",
+    AuditTag.DISPLAY_NAME_CHANGED: "Display name changed",
+    AuditTag.TIME_ZONE_CHANGED: "Time zone changed",
+    AuditTag.ACCOUNT_DELETED: "Account deleted",
 }
 
 

@@ -11,6 +11,7 @@ a password reset          every session
 an email change           every session but the one that confirmed it
 "sign out everywhere"     every session, this one too
 deactivation              every session
+deleting the account      every session (and then the account)
 the first second factor   every session but the one that set it up
 ========================  =======================================================
 
@@ -45,6 +46,7 @@ class Trigger(enum.StrEnum):
     SIGN_OUT_EVERYWHERE = "sign_out_everywhere"
     DEACTIVATED = "deactivated"
     TWO_FACTOR_ENROLLED = "two_factor_enrolled"
+    ACCOUNT_DELETED = "account_deleted"
 
 
 def end_credentials(
