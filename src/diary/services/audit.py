@@ -48,6 +48,10 @@ class AuditTag(enum.StrEnum):
     TOKEN_FIRST_USED = "account:token:first_use"
     TOKEN_REVOKED = "account:token:revoked"
     TOKEN_AUTH_FAILURE = "account:token:auth_failure"
+    # Access receipts: somebody else opened, edited or deleted the user's entry.
+    ENTRY_ACCESS_READ = "entry:access:read"
+    ENTRY_ACCESS_EDIT = "entry:access:edit"
+    ENTRY_ACCESS_DELETE = "entry:access:delete"
 
 
 # How each event reads on the user's activity page.
@@ -81,6 +85,10 @@ DESCRIPTIONS: dict[AuditTag, str] = {
     AuditTag.TOKEN_FIRST_USED: "Access token used for the first time",
     AuditTag.TOKEN_REVOKED: "Access token revoked",
     AuditTag.TOKEN_AUTH_FAILURE: "Refused access token",
+    # The activity page words these with who, which entry and why (services.receipts).
+    AuditTag.ENTRY_ACCESS_READ: "Somebody else read one of your entries",
+    AuditTag.ENTRY_ACCESS_EDIT: "Somebody else edited one of your entries",
+    AuditTag.ENTRY_ACCESS_DELETE: "Somebody else deleted one of your entries",
 }
 
 

@@ -13,7 +13,7 @@ from flask_security import auth_required, current_user, logout_user, url_for_sec
 from diary.database import reads_only
 from diary.security.client import client_info
 from diary.security.identity import current_device
-from diary.services import audit, revocation, sessions
+from diary.services import audit, receipts, revocation, sessions
 from diary.web import bp
 
 
@@ -108,6 +108,8 @@ def activity():
         "account/activity.html",
         events=events,
         describe=audit.describe,
+        # Other people's access to the user's entries: who, which entry, why.
+        access=receipts.describe_events(events),
         short_user_agent=short_user_agent,
     )
 
