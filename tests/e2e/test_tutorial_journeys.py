@@ -131,6 +131,15 @@ def test_admin_edits_then_deletes_a_writers_entry(page, app, make_user, demo_use
     page.get_by_role("link", name="Everyone's entries").click()
     expect(page.get_by_text("Nobody has written anything yet.")).to_be_visible()
 
+    # Alice sees who opened, edited and deleted her entry, and why.
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    log_in(page, "alice@example.com", "alice-password")
+    page.goto("/account/activity")
+    for line in ("read your entry of", "(reason: Reported as spam)", "edited your entry of",
+                 "(reason: Checking the edit)", "deleted your entry of", "(reason: Spam)"):
+        expect(page.locator("table.activity")).to_contain_text(line)
+    expect(page.locator("table.activity")).to_contain_text("admin@example.com")
+
     from diary.extensions import db
     from diary.models import Entry
 
