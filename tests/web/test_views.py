@@ -93,6 +93,9 @@ def test_another_writer_gets_403_on_view_edit_and_delete(client, auth, writers, 
     assert client.get(f"/entry/{entry_id}").status_code == 403
     assert client.get(f"/edit_entry/{entry_id}").status_code == 403
     token = csrf_token(client, "/")
+    # A reason is no key: without entry:*-any, somebody else's entry stays closed.
+    for path in (f"/entry/{entry_id}", f"/edit_entry/{entry_id}", f"/delete_entry/{entry_id}"):
+        assert client.post(path, data={"reason": "Curious", "csrf_token": token}).status_code == 403, path
     response = client.post(f"/edit_entry/{entry_id}", data={"content": "pwned", "csrf_token": token})
     assert response.status_code == 403
     response = client.post(f"/delete_entry/{entry_id}", data={"csrf_token": token})
@@ -116,6 +119,8 @@ def test_missing_entry_is_404(client, auth, demo_users, writers_may_edit):
     assert client.get("/edit_entry/999999").status_code == 404
     token = csrf_token(client, "/")
     assert client.post("/delete_entry/999999", data={"csrf_token": token}).status_code == 404
+    for path in ("/entry/999999", "/edit_entry/999999"):
+        assert client.post(path, data={"reason": "Why", "csrf_token": token}).status_code == 404, path
 
 
 def test_owner_edits_and_deletes_own_entry(client, auth, writers, app, writers_may_edit):

@@ -104,6 +104,10 @@ def view_entry(entry_id: int):
         abort(400)
     try:
         entry = entries.get_entry(actor, entry_id, entries.Action.READ, _access(form.reason.data))
+    except entries.EntryNotFound:
+        abort(404)
+    except entries.EntryAccessDenied:
+        abort(403)
     except entries.ReasonRequired as exc:
         form.reason.errors.append(str(exc))
         return _ask_reason(exc.entry, form, "read", INVALID_STATUS)
