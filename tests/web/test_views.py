@@ -392,14 +392,21 @@ def test_an_admin_gives_a_reason_before_another_writers_entry_is_shown(app, admi
 def test_the_writer_sees_who_read_their_entry_and_why(app, client, auth, admin, writers):
     from datetime import datetime, timezone
 
+    from tests.conftest import sent_mails
+
     token = csrf_token(admin, "/")
     admin.post(f"/entry/{writers}", data={"reason": "Checking a spam report", "csrf_token": token})
+    admin.post(f"/entry/{writers}", data={"reason": "A second look", "csrf_token": token})
+    # One mail for the day: the first access; the second waits for the next digest.
+    [mail] = [m for m in sent_mails(app) if m.to == ["alice@example.com"]]
+    assert "(reason: Checking a spam report)" in mail.body and "A second look" not in mail.body
     auth.logout()
     auth.login("alice@example.com", "alice-password")
     html = client.get("/account/activity").get_data(as_text=True)
     today = datetime.now(timezone.utc)
     assert (f"admin@example.com read your entry of {today.day} {today:%B} "
             "(reason: Checking a spam report)") in html
+    assert "(reason: A second look)" in html
 
 
 def test_reading_ones_own_entry_records_nothing(app, client, auth, writers, demo_users, mfa_policy_off):
