@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from diary.extensions import db
 from diary.models import Role, User
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, csrf_token
 
 
 def users_by_email(app) -> dict[str, User]:
@@ -78,7 +78,10 @@ def test_roles_add_permissions_lets_writers_read_any_entry(app, runner, client, 
     result = runner.invoke(args=["roles", "add_permissions", "Writer", "entry:read-any"])
     assert result.exit_code == 0, result.output
 
-    response = client.get(f"/entry/{entry_id}")
+    # Somebody else's entry is shown for a reason (an access receipt).
+    assert client.get(f"/entry/{entry_id}").status_code == 200
+    response = client.post(f"/entry/{entry_id}", data={
+        "reason": "Curious", "csrf_token": csrf_token(client, "/")})
     assert response.status_code == 200
     assert "Alice&#39;s day" in response.get_data(as_text=True)
     # Reading is all that was granted.

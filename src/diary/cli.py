@@ -7,12 +7,13 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from diary.services import accounts
+from diary.services import accounts, receipts
 
 
 def init_app(app: Flask) -> None:
     """Register Diary's commands on ``app``."""
     app.cli.add_command(demo_data)
+    app.cli.add_command(receipts_group)
 
 
 @click.command("demo-data")
@@ -32,3 +33,18 @@ def demo_data() -> None:
         fg="yellow",
         err=True,
     )
+
+
+@click.group("receipts")
+def receipts_group() -> None:
+    """Access receipts: mails about other people's access to users' entries."""
+
+
+@receipts_group.command("send-digests")
+@with_appcontext
+def send_digests() -> None:
+    """Mail every user the access to their entries not mailed yet, where their
+    last such mail is a day old (run it from cron, say hourly: the first access
+    after a quiet day is mailed at once without it)."""
+    count = receipts.send_due_digests()
+    click.echo(f"{count} digest{'s' if count != 1 else ''} mailed.")

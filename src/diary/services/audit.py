@@ -51,6 +51,10 @@ class AuditTag(enum.StrEnum):
     DISPLAY_NAME_CHANGED = "account:profile:name"
     TIME_ZONE_CHANGED = "account:profile:time_zone"
     ACCOUNT_DELETED = "account:deleted"
+    # Access receipts: somebody else opened, edited or deleted the user's entry.
+    ENTRY_ACCESS_READ = "entry:access:read"
+    ENTRY_ACCESS_EDIT = "entry:access:edit"
+    ENTRY_ACCESS_DELETE = "entry:access:delete"
 
 
 # How each event reads on the user's activity page.
@@ -87,6 +91,10 @@ DESCRIPTIONS: dict[AuditTag, str] = {
     AuditTag.DISPLAY_NAME_CHANGED: "Display name changed",
     AuditTag.TIME_ZONE_CHANGED: "Time zone changed",
     AuditTag.ACCOUNT_DELETED: "Account deleted",
+    # The activity page words these with who, which entry and why (services.receipts).
+    AuditTag.ENTRY_ACCESS_READ: "Somebody else read one of your entries",
+    AuditTag.ENTRY_ACCESS_EDIT: "Somebody else edited one of your entries",
+    AuditTag.ENTRY_ACCESS_DELETE: "Somebody else deleted one of your entries",
 }
 
 

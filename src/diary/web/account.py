@@ -21,7 +21,7 @@ from wtforms import SelectField, StringField, SubmitField, ValidationError
 from diary.database import reads_only
 from diary.security.client import client_info
 from diary.security.identity import current_device
-from diary.services import accounts, audit, profile, revocation, sessions
+from diary.services import accounts, audit, profile, receipts, revocation, sessions
 from diary.web import bp
 from diary.web.tokens import _freshness, _grace
 
@@ -235,6 +235,8 @@ def activity():
         "account/activity.html",
         events=events,
         describe=audit.describe,
+        # Other people's access to the user's entries: who, which entry, why.
+        access=receipts.describe_events(events),
         short_user_agent=short_user_agent,
     )
 
