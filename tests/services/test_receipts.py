@@ -149,3 +149,20 @@ def test_a_deleted_readers_access_still_reads_for_the_owner(app, people, receipt
         events = db.session.scalars(sa.select(AuditEvent)).all()
         assert list(receipts.describe_events(events).values()) == [
             "Someone read your entry of 3 May (reason: Spam report)"]
+
+
+def test_the_entry_date_is_the_owners_day_and_the_reader_is_named_by_address(
+    app, people, receipt_clock
+):
+    # The first entry was written at 08:00 UTC on 3 May: in Honolulu (UTC-10) that
+    # is 2 May. The reader has chosen a name that could pass for somebody else.
+    with app.app_context():
+        db.session.get(User, people["writer"]).time_zone = "Pacific/Honolulu"
+        db.session.get(User, people["admin"]).name = "Your friendly helpdesk"
+        db.session.commit()
+    _read(app, people, index=0)
+    with app.app_context():
+        [event] = db.session.scalars(sa.select(AuditEvent)).all()
+        line = receipts.describe_events([event])[event.id]
+    assert event.details["entry_date"] == "2026-05-02"
+    assert line == "admin@example.com read your entry of 2 May (reason: Spam report)"

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from diary.extensions import db
 from diary.models import AccessDigest, AuditEvent, Entry, User
-from diary.services import audit
+from diary.services import audit, profile
 from diary.services.audit import AuditTag
 
 # Longest reason accepted, in characters.
@@ -259,7 +259,9 @@ def describe_events(events: Iterable[AuditEvent]) -> dict[int, str]:
     names = {}
     if actor_ids:
         for user in db.session.scalars(select(User).where(User.id.in_(actor_ids))):
-            names[user.id] = user.display_name
+            # The address, not the display name: a name is chosen freely and could
+            # pass for somebody else; the owner must know who read their entry.
+            names[user.id] = user.email
     return {
         event.id: describe(event, names.get(event.actor_id) or "Someone")
         for event in access
@@ -275,7 +277,8 @@ def describe(event: AuditEvent, actor_name: str) -> str:
 
 
 def _entry_date(entry: Entry) -> date:
-    return entry.created_at.astimezone(timezone.utc).date()
+    """The entry's date as its owner sees it: in the owner's time zone."""
+    return entry.created_at.astimezone(profile.zone(entry.author.time_zone)).date()
 
 
 def _say_date(value: str | None, at: datetime | None) -> str:
