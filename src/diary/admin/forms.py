@@ -59,7 +59,12 @@ class ActionForm(FlaskForm):
 
 
 class PermissionForm(FlaskForm):
-    """Grant a permission to a role, or revoke one."""
+    """Grant a permission to a role, or revoke one. Two of these share the role's
+    page under prefixes ("grant-", "revoke-"); the page's CSRF token is the plain
+    ``csrf_token`` field that CSRFProtect checks on every POST."""
+
+    class Meta:
+        csrf = False
 
     permission = SelectField("Permission", validators=[InputRequired()])
     reason = reason_field()
