@@ -376,3 +376,20 @@ def test_signing_oneself_out_everywhere_ends_this_session(app, admin_browser, de
                       {"reason": REASON})
     assert response.headers["Location"] == "/login"
     assert admin_browser.get("/admin/users").status_code == 302
+
+
+def test_the_owners_password_reset_does_not_lift_an_admin_lock(app, admin_browser, demo_users, outbox):
+    from tests.functional.test_account_flows import NEW_PASSPHRASE, set_new_password
+
+    writer = demo_users[WRITER]
+    assert submit(admin_browser, f"/admin/users/{writer}/lock", {"reason": REASON}).status_code == 302
+    # The admin sends a reset link (the owner could ask for one at /reset alike).
+    assert submit(admin_browser, f"/admin/users/{writer}/reset-password",
+                  {"reason": REASON}).status_code == 302
+    link = mail_link([m for m in outbox if m.subject == "Reset your Diary password"][-1], "/reset/")
+    owner = app.test_client()
+    assert set_new_password(owner, link).status_code == 302
+    assert _locked(app, WRITER)
+    assert AuthActions(owner).login(WRITER, NEW_PASSPHRASE).status_code != 302
+    assert submit(admin_browser, f"/admin/users/{writer}/unlock", {"reason": REASON}).status_code == 302
+    assert AuthActions(owner).login(WRITER, NEW_PASSPHRASE).status_code == 302
