@@ -92,3 +92,13 @@ def test_audit_read_alone_opens_the_log_only(app, client, make_user, mfa_policy_
     assert client.get("/admin/audit").status_code == 200
     assert client.get("/admin/users").status_code == 403
     assert auditor is not None
+
+
+def test_an_admin_with_a_second_factor_opens_the_console(app, client, demo_users, totp_clock):
+    from tests.support.mfa_flows import setup_totp
+
+    assert AuthActions(client).login("admin@example.com", "adminpass").status_code == 302
+    assert client.get("/admin/users").status_code == 302
+    setup_totp(client, totp_clock)  # the session that sets it up counts as two-factor
+    assert client.get("/admin/users").status_code == 200
+    assert 'href="/admin/"' in client.get("/").get_data(as_text=True)
