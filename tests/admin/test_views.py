@@ -107,8 +107,6 @@ def test_the_list_pages(app, admin_browser, make_user):
 def test_the_user_page_shows_the_account_but_no_secret(app, admin_browser, demo_users):
     give_factors(app, WRITER)
     writer_id = demo_users[WRITER]
-    browser = app.test_client()
-    AuthActions(browser).login()  # the writer has factors: the login stops at the code
     with app.app_context():
         db.session.add_all([Entry(user_id=writer_id, content=f"n{i}") for i in range(3)])
         db.session.add(AuditEvent(tag=str(AuditTag.LOGIN_SUCCESS), user_id=writer_id,
@@ -284,6 +282,16 @@ def test_the_role_actions_need_a_role(app, admin_browser, demo_users):
     response = submit(admin_browser, path, {"reason": REASON, "role": "Writer"})
     assert response.status_code == 422  # held already: not offered
     assert _roles(app, WRITER) == ["Writer"]
+
+
+def test_no_reset_link_for_a_deactivated_account(app, admin_browser, demo_users, outbox):
+    _deactivate(app, WRITER)
+    outbox.clear()
+    response = submit(admin_browser, f"/admin/users/{demo_users[WRITER]}/reset-password",
+                      {"reason": REASON})
+    assert response.status_code == 409
+    assert "reactivate the account first" in response.get_data(as_text=True)
+    assert outbox == [] and events(app, AuditTag.PASSWORD_RESET_SENT) == []
 
 
 def test_an_action_that_changes_nothing_says_so(app, admin_browser, demo_users):

@@ -140,7 +140,7 @@ def user_action(user_id: int, action_name: str):
                 abort(404)
             except admin.Invalid as exc:
                 form.reason.errors = [*form.reason.errors, str(exc)]
-            except (admin.LastAdmin, admin.Unchanged, admin.RoleNotFound) as exc:
+            except (admin.LastAdmin, admin.Unchanged, admin.NotPossible, admin.RoleNotFound) as exc:
                 flash(str(exc), "error")
                 status = CONFLICT_STATUS
             else:

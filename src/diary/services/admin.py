@@ -64,6 +64,11 @@ class Invalid(AdminError):
     """A value the action cannot take (an empty reason, an unknown permission …)."""
 
 
+class NotPossible(AdminError):
+    """The action cannot be done to this account as things are (a reset link for a
+    deactivated account, or with recovery switched off)."""
+
+
 # --- Finding users -----------------------------------------------------------------
 
 
@@ -303,8 +308,8 @@ def perform(
     """Do ``action`` to user ``user_id`` for ``who`` with ``reason``; return what
     was done, in a sentence for the page.
 
-    :raises UserNotFound, RoleNotFound, LastAdmin, Unchanged, Invalid: nothing was
-        changed.
+    :raises UserNotFound, RoleNotFound, LastAdmin, Unchanged, NotPossible, Invalid:
+        nothing was changed.
     """
     reason = check_reason(reason)
     user = get_user(user_id)
@@ -481,9 +486,9 @@ def _remove_role(user: User, who: Who, reason: str, role: Role) -> str:
 
 def _reset_password(user: User, who: Who, reason: str) -> str:
     if not current_app.config.get("SECURITY_RECOVERABLE"):
-        raise Invalid("Password reset is switched off (SECURITY_RECOVERABLE).")
+        raise NotPossible("Password reset is switched off (SECURITY_RECOVERABLE).")
     if not user.active:
-        raise Invalid(f"{user.email} is deactivated: reactivate the account first.")
+        raise NotPossible(f"{user.email} is deactivated: reactivate the account first.")
     record_event(
         AuditTag.PASSWORD_RESET_SENT,
         user=user,
