@@ -3,8 +3,6 @@ with the Admin role's two-factor rule. Everybody else gets 403 on every URL."""
 
 from __future__ import annotations
 
-import pytest
-
 from diary.services.admin import Action
 from tests.admin.conftest import events, role_id
 from tests.conftest import AuthActions, csrf_token
