@@ -115,8 +115,8 @@ def test_audit_prune_deletes_old_events_and_records_it(app, runner):
     assert "deleted 2 audit events older than 365 days" in result.output
     with app.app_context():
         tags = [e.tag for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))]
-        assert tags == ["account:login:success", "audit:pruned"]
-        pruned = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.tag == "audit:pruned"))
+        assert tags == ["account:login:success", "audit_log:pruned"]
+        pruned = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.tag == "audit_log:pruned"))
         assert pruned.details["deleted"] == 2
 
 

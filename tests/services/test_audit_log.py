@@ -22,7 +22,7 @@ def test_prune_keeps_newer_events_and_records_itself(app):
         db.session.commit()
         assert audit_log.prune(timedelta(hours=12)) == 1
         page = audit_log.search(audit_log.EventQuery())
-        assert [row.event.tag for row in page.rows] == ["audit:pruned", "account:logout"]
+        assert [row.event.tag for row in page.rows] == ["audit_log:pruned", "account:logout"]
 
 
 def test_prune_refuses_a_duration_of_nothing(app):

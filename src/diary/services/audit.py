@@ -57,7 +57,7 @@ class AuditTag(enum.StrEnum):
     ROLE_CREATED = "role:created"
     PERMISSION_GRANTED = "role:permission:granted"
     PERMISSION_REVOKED = "role:permission:revoked"
-    AUDIT_PRUNED = "audit:pruned"
+    AUDIT_PRUNED = "audit_log:pruned"
 
 
 # How each event reads on the user's activity page.
