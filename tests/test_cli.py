@@ -94,3 +94,39 @@ def test_roles_remove_permissions_takes_it_back(app, runner, client, make_user):
     runner.invoke(args=["roles", "remove_permissions", "Writer", "entry:read-any"])
     AuthActions(client).login("bob@example.com", "bob-password")
     assert client.get(f"/entry/{entry_id}").status_code == 403
+
+
+# --- flask --app diary audit prune ---------------------------------------------------
+
+
+def test_audit_prune_deletes_old_events_and_records_it(app, runner):
+    from datetime import timedelta
+
+    from diary.models import AuditEvent
+    from diary.models.types import utcnow
+
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all([
+            AuditEvent(tag="account:login:success", created_at=now - timedelta(days=400)),
+            AuditEvent(tag="account:login:success", created_at=now - timedelta(days=366)),
+            AuditEvent(tag="account:login:success", created_at=now - timedelta(days=300)),
+        ])
+        db.session.commit()
+    result = runner.invoke(args=["audit", "prune", "--older-than", "365d"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 2 audit events older than 365 days" in result.output
+    with app.app_context():
+        tags = [e.tag for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))]
+        assert tags == ["account:login:success", "audit_log:pruned"]
+        pruned = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.tag == "audit_log:pruned"))
+        assert pruned.details["deleted"] == 2
+
+
+def test_audit_prune_reads_hours_and_refuses_nonsense(app, runner):
+    assert runner.invoke(args=["audit", "prune", "--older-than", "12h"]).exit_code == 0
+    for bad in ("365", "0d", "-1d", "a year", "5w"):
+        result = runner.invoke(args=["audit", "prune", "--older-than", bad])
+        assert result.exit_code == 2, bad
+        assert "is not a duration" in result.output
+    assert runner.invoke(args=["audit", "prune"]).exit_code == 2  # --older-than is required

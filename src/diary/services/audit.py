@@ -55,6 +55,16 @@ class AuditTag(enum.StrEnum):
     ENTRY_ACCESS_READ = "entry:access:read"
     ENTRY_ACCESS_EDIT = "entry:access:edit"
     ENTRY_ACCESS_DELETE = "entry:access:delete"
+    # The admin console (issue 10): each carries the acting admin and their reason.
+    LOCKED_BY_ADMIN = "account:lockout:locked_by_admin"
+    ROLE_ADDED = "account:role:added"
+    ROLE_REMOVED = "account:role:removed"
+    PASSWORD_RESET_SENT = "account:password:reset_sent"
+    TWO_FACTOR_RESET = "account:two_factor:reset"
+    ROLE_CREATED = "role:created"
+    PERMISSION_GRANTED = "role:permission:granted"
+    PERMISSION_REVOKED = "role:permission:revoked"
+    AUDIT_PRUNED = "audit_log:pruned"
 
 
 # How each event reads on the user's activity page.
@@ -95,6 +105,15 @@ DESCRIPTIONS: dict[AuditTag, str] = {
     AuditTag.ENTRY_ACCESS_READ: "Somebody else read one of your entries",
     AuditTag.ENTRY_ACCESS_EDIT: "Somebody else edited one of your entries",
     AuditTag.ENTRY_ACCESS_DELETE: "Somebody else deleted one of your entries",
+    AuditTag.LOCKED_BY_ADMIN: "Account locked by an administrator",
+    AuditTag.ROLE_ADDED: "Role added by an administrator",
+    AuditTag.ROLE_REMOVED: "Role removed by an administrator",
+    AuditTag.PASSWORD_RESET_SENT: "Password reset link sent by an administrator",
+    AuditTag.TWO_FACTOR_RESET: "Two-factor authentication reset by an administrator",
+    AuditTag.ROLE_CREATED: "Role created",
+    AuditTag.PERMISSION_GRANTED: "Permission granted to a role",
+    AuditTag.PERMISSION_REVOKED: "Permission revoked from a role",
+    AuditTag.AUDIT_PRUNED: "Old audit events deleted",
 }
 
 
