@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from diary.extensions import db
 from diary.models import Role, User
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, csrf_token
 
 
 def users_by_email(app) -> dict[str, User]:
@@ -78,7 +78,10 @@ def test_roles_add_permissions_lets_writers_read_any_entry(app, runner, client, 
     result = runner.invoke(args=["roles", "add_permissions", "Writer", "entry:read-any"])
     assert result.exit_code == 0, result.output
 
-    response = client.get(f"/entry/{entry_id}")
+    # Somebody else's entry is shown for a reason (an access receipt).
+    assert client.get(f"/entry/{entry_id}").status_code == 200
+    response = client.post(f"/entry/{entry_id}", data={
+        "reason": "Curious", "csrf_token": csrf_token(client, "/")})
     assert response.status_code == 200
     assert "Alice&#39;s day" in response.get_data(as_text=True)
     # Reading is all that was granted.
@@ -91,3 +94,39 @@ def test_roles_remove_permissions_takes_it_back(app, runner, client, make_user):
     runner.invoke(args=["roles", "remove_permissions", "Writer", "entry:read-any"])
     AuthActions(client).login("bob@example.com", "bob-password")
     assert client.get(f"/entry/{entry_id}").status_code == 403
+
+
+# --- flask --app diary audit prune ---------------------------------------------------
+
+
+def test_audit_prune_deletes_old_events_and_records_it(app, runner):
+    from datetime import timedelta
+
+    from diary.models import AuditEvent
+    from diary.models.types import utcnow
+
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all([
+            AuditEvent(tag="account:login:success", created_at=now - timedelta(days=400)),
+            AuditEvent(tag="account:login:success", created_at=now - timedelta(days=366)),
+            AuditEvent(tag="account:login:success", created_at=now - timedelta(days=300)),
+        ])
+        db.session.commit()
+    result = runner.invoke(args=["audit", "prune", "--older-than", "365d"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 2 audit events older than 365 days" in result.output
+    with app.app_context():
+        tags = [e.tag for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))]
+        assert tags == ["account:login:success", "audit_log:pruned"]
+        pruned = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.tag == "audit_log:pruned"))
+        assert pruned.details["deleted"] == 2
+
+
+def test_audit_prune_reads_hours_and_refuses_nonsense(app, runner):
+    assert runner.invoke(args=["audit", "prune", "--older-than", "12h"]).exit_code == 0
+    for bad in ("365", "0d", "-1d", "a year", "5w"):
+        result = runner.invoke(args=["audit", "prune", "--older-than", bad])
+        assert result.exit_code == 2, bad
+        assert "is not a duration" in result.output
+    assert runner.invoke(args=["audit", "prune"]).exit_code == 2  # --older-than is required

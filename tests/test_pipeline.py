@@ -77,6 +77,7 @@ def test_a_listed_extension_hook_that_is_missing_stops_the_app(app):
         ("web.dashboard", "web", {Kind.SESSION, Kind.REMEMBER_ME}),
         ("security.login", "security", {Kind.SESSION, Kind.REMEMBER_ME}),
         ("api_docs.docs_page", "api_docs", {Kind.SESSION, Kind.REMEMBER_ME}),
+        ("admin.user_action", "admin", {Kind.SESSION, Kind.REMEMBER_ME}),
         ("api_v1.me", "api_v1", {Kind.SESSION, Kind.AUTH_TOKEN, Kind.PERSONAL_ACCESS_TOKEN}),
         ("security.refresh_token", "security", {Kind.REFRESH_TOKEN}),
         ("static", None, set()),

@@ -58,11 +58,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the diary pages and the JSON API."""
+    """Mount the diary pages, the admin console and the JSON API."""
     from diary import api
+    from diary.admin import bp as admin_bp
     from diary.web import bp as web_bp
 
     app.register_blueprint(web_bp)
+    app.register_blueprint(admin_bp)  # the admin console under /admin (issue 10)
     api.init_app(app)  # the JSON API under /api/v1 (issue 5)
 
 

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from diary.services import accounts
+from diary.services import accounts, audit_log, receipts
 
 
 def init_app(app: Flask) -> None:
     """Register Diary's commands on ``app``."""
     app.cli.add_command(demo_data)
+    app.cli.add_command(receipts_group)
+    app.cli.add_command(audit)
 
 
 @click.command("demo-data")
@@ -32,3 +37,63 @@ def demo_data() -> None:
         fg="yellow",
         err=True,
     )
+
+
+@click.group("receipts")
+def receipts_group() -> None:
+    """Access receipts: mails about other people's access to users' entries."""
+
+
+@receipts_group.command("send-digests")
+@with_appcontext
+def send_digests() -> None:
+    """Mail every user the access to their entries not mailed yet, where their
+    last such mail is a day old (run it from cron, say hourly: the first access
+    after a quiet day is mailed at once without it)."""
+    count = receipts.send_due_digests()
+    click.echo(f"{count} digest{'s' if count != 1 else ''} mailed.")
+
+
+# --- flask --app diary audit … ---------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+class Duration(click.ParamType):
+    """A length of time written as a number and a unit: ``365d``, ``12h``, ``30m``."""
+
+    name = "duration"
+
+    def convert(self, value, param, ctx) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        match = _DURATION.match(str(value))
+        if not match or int(match.group(1)) == 0:
+            self.fail(
+                f"{value!r} is not a duration: write a number above 0 and d, h or m "
+                "(365d, 12h, 30m)",
+                param,
+                ctx,
+            )
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@click.group("audit")
+def audit() -> None:
+    """The security audit log."""
+
+
+@audit.command("prune")
+@click.option(
+    "--older-than",
+    "older_than",
+    type=Duration(),
+    required=True,
+    help="Delete events older than this: 365d, 12h, 30m.",
+)
+@with_appcontext
+def prune(older_than: timedelta) -> None:
+    """Delete audit events older than --older-than (the pruning itself is recorded)."""
+    count = audit_log.prune(older_than)
+    click.echo(f"deleted {count} audit event{'s' if count != 1 else ''} older than {older_than}")

@@ -32,6 +32,8 @@ NOTHING: frozenset[Kind] = frozenset()
 
 CREDENTIALS_BY_BLUEPRINT: dict[str, frozenset[Kind]] = {
     "api_v1": API,
+    # The admin console is pages: the session only, never a token.
+    "admin": PAGES,
 }
 CREDENTIALS_BY_ENDPOINT: dict[str, frozenset[Kind]] = {
     # The same files for everybody: nobody is looked up.

@@ -95,10 +95,11 @@ def test_user_filter_needs_read_any(app, api_login, way, demo_users, mfa_policy_
     assert own.status_code == 200
 
     admin = api_login(way, "admin@example.com")
-    listed = admin.get(f"/api/v1/entries?user={demo_users['test@me.com']}").get_json()
+    why = {"Diary-Access-Reason": "Support ticket 12"}
+    listed = admin.get(f"/api/v1/entries?user={demo_users['test@me.com']}", headers=why).get_json()
     assert [e["id"] for e in listed["items"]] == [other]
     # An unknown user id is an empty list, not an error that would confirm anything.
-    assert admin.get("/api/v1/entries?user=999999").get_json()["items"] == []
+    assert admin.get("/api/v1/entries?user=999999", headers=why).get_json()["items"] == []
 
 
 def test_idor_another_writers_entry_is_403_and_never_listed(app, api_login, way, demo_users):
@@ -119,9 +120,11 @@ def test_idor_another_writers_entry_is_403_and_never_listed(app, api_login, way,
 def test_admin_may_read_edit_and_delete_any_entry(app, api_login, way, demo_users, mfa_policy_off):
     theirs = _entry(app, "test@me.com", "private thought")
     admin = api_login(way, "admin@example.com")
-    assert admin.get(f"/api/v1/entries/{theirs}").status_code == 200
-    assert admin.patch(f"/api/v1/entries/{theirs}", json={"content": "moderated"}).status_code == 200
-    assert admin.delete(f"/api/v1/entries/{theirs}").status_code == 204
+    why = {"Diary-Access-Reason": "Spam report"}
+    assert admin.get(f"/api/v1/entries/{theirs}", headers=why).status_code == 200
+    assert admin.patch(f"/api/v1/entries/{theirs}", json={"content": "moderated"},
+                       headers=why).status_code == 200
+    assert admin.delete(f"/api/v1/entries/{theirs}", headers=why).status_code == 204
 
 
 def test_patch_with_stale_expected_updated_at_is_409(app, api_login, way, demo_users, writers_may_edit):
@@ -164,3 +167,73 @@ def test_admin_without_a_second_factor_gets_only_writer_rights(app, api_login, w
     problem_of(admin.get(f"/api/v1/entries/{theirs}"), 403)
     problem_of(admin.get(f"/api/v1/entries?user={demo_users['test@me.com']}"), 403)
     assert admin.get("/api/v1/entries").status_code == 200  # own entries still fine
+
+
+# --- Access receipts (issue 10) ----------------------------------------------------
+
+
+def _access_events(app):
+    from diary.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.tag.like("entry:access:%")).order_by(AuditEvent.id)
+        ).all()
+        return [(e.tag, e.user_id, e.actor_id, e.details) for e in rows]
+
+
+def test_another_users_entry_needs_a_reason_header(app, api_login, way, demo_users, mfa_policy_off):
+    theirs = _entry(app, "test@me.com", "private thought")
+    admin = api_login(way, "admin@example.com")
+    for response in (
+        admin.get(f"/api/v1/entries/{theirs}"),
+        admin.get(f"/api/v1/entries/{theirs}", headers={"Diary-Access-Reason": "  "}),
+        admin.patch(f"/api/v1/entries/{theirs}", json={"content": "moderated"}),
+        admin.delete(f"/api/v1/entries/{theirs}"),
+        admin.get(f"/api/v1/entries?user={demo_users['test@me.com']}"),
+    ):
+        body = problem_of(response, 400)
+        assert body["type"] == "/api/v1/problems/access-reason-required"
+        assert "Diary-Access-Reason" in body["detail"] and "private thought" not in str(body)
+    with app.app_context():
+        assert db.session.get(Entry, theirs).content == "private thought"
+    assert _access_events(app) == []
+
+
+def test_the_reason_header_is_recorded_for_the_owner(app, api_login, way, demo_users, mfa_policy_off):
+    theirs = _entry(app, "test@me.com", "private thought")
+    admin = api_login(way, "admin@example.com")
+    # Percent-encoded UTF-8 carries what a header cannot.
+    why = {"Diary-Access-Reason": "Abuse report %E2%84%96 7"}
+    assert admin.get(f"/api/v1/entries/{theirs}", headers=why).get_json()["content"] == "private thought"
+    listed = admin.get(f"/api/v1/entries?user={demo_users['test@me.com']}", headers=why)
+    assert [e["id"] for e in listed.get_json()["items"]] == [theirs]
+    assert admin.patch(f"/api/v1/entries/{theirs}", json={"content": "moderated"}, headers=why).status_code == 200
+    assert admin.delete(f"/api/v1/entries/{theirs}", headers=why).status_code == 204
+    events = _access_events(app)
+    assert [tag for tag, *_ in events] == [
+        "entry:access:read", "entry:access:read", "entry:access:edit", "entry:access:delete"]
+    for _, owner, actor, details in events:
+        assert owner == demo_users["test@me.com"] and actor == demo_users["admin@example.com"]
+        assert details["reason"] == "Abuse report \u2116 7" and details["entry_id"] == theirs
+
+
+def test_the_owner_sees_an_api_read_on_their_activity_page(app, api_login, client, auth, demo_users,
+                                                           mfa_policy_off):
+    theirs = _entry(app, "test@me.com", "private thought")
+    admin = api_login("pat", "admin@example.com")
+    assert admin.get(f"/api/v1/entries/{theirs}",
+                     headers={"Diary-Access-Reason": "Support ticket 12"}).status_code == 200
+    auth.login("test@me.com", "password")
+    html = client.get("/account/activity").get_data(as_text=True)
+    assert "admin@example.com read your entry of" in html and "(reason: Support ticket 12)" in html
+
+
+def test_own_entries_need_no_reason_and_record_nothing(app, api_login, way, demo_users, mfa_policy_off):
+    admin = api_login(way, "admin@example.com")
+    own = admin.post("/api/v1/entries", json={"content": "mine"}).get_json()["id"]
+    assert admin.get(f"/api/v1/entries/{own}").status_code == 200
+    assert admin.get(f"/api/v1/entries?user={demo_users['admin@example.com']}").status_code == 200
+    assert admin.patch(f"/api/v1/entries/{own}", json={"content": "still mine"}).status_code == 200
+    assert admin.delete(f"/api/v1/entries/{own}").status_code == 204
+    assert _access_events(app) == []

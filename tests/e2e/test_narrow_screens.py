@@ -25,6 +25,7 @@ having just set up an authenticator app.
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pyotp
@@ -45,6 +46,8 @@ NOT_PAGES = {
     "api_v1.get_entry": "JSON API",
     "api_v1.me": "JSON API",
     "api_docs.openapi_json": "the API's OpenAPI document (JSON)",
+    "admin.audit_csv": "a download (CSV)",
+    "admin.audit_jsonl": "a download (JSON Lines)",
 }
 
 # HTML pages that render only at one moment of a flow this test does not go
@@ -52,6 +55,8 @@ NOT_PAGES = {
 # for none of its visitors, so the list cannot go stale.
 ONLY_IN_A_FLOW = {
     "security.wan_delete": "GET only redirects to /wan-register; deleting is a POST",
+    "admin.role_change": "GET only goes back to the role's page; changes are POSTs",
+    "admin.index": "only redirects to the users or the audit log, both checked",
 }
 
 ADMIN, ADMIN_PASSWORD = "admin@example.com", "adminpass"
@@ -117,8 +122,15 @@ def seeded(app, demo_users, totp_clock):
         from flask_security.change_email import _generate_token
 
         change_token = _generate_token(admin, "admin.new.address@example.org")
+        from diary.services.admin import Action
+
         values = {
             "entry_id": entry.id,
+            "user_id": writer.id,
+            "role_id": datastore.find_role("Writer").id,
+            "change": "grant",
+            # Every action on a user has a page of its own (its reason form).
+            "action_name": [action.value for action in Action],
             "slug": api_errors.problem_types()[0][0],
             ("security.reset_password", "token"): reset_token,
             ("security.confirm_email", "token"): confirm_token,
@@ -128,22 +140,26 @@ def seeded(app, demo_users, totp_clock):
     return values, secret
 
 
-def page_paths(app, values) -> dict[str, str]:
-    """Return endpoint -> path for every GET rule that is a page."""
-    paths = {}
+def page_paths(app, values) -> list[tuple[str, str]]:
+    """Return (endpoint, path) for every GET rule that is a page, once for each
+    value of a parameter given a list of values."""
+    from flask import url_for
+
+    paths = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
             continue
-        arguments = {}
-        for name in rule.arguments:
+        choices = {}
+        for name in sorted(rule.arguments):
             key = (rule.endpoint, name) if (rule.endpoint, name) in values else name
             assert key in values, f"no value for <{name}> of {rule.endpoint}: seed one"
-            arguments[name] = values[key]
+            value = values[key]
+            choices[name] = value if isinstance(value, list) else [value]
         with app.test_request_context():
-            from flask import url_for
-
-            paths[rule.endpoint] = url_for(rule.endpoint, **arguments)
-    return paths
+            for combination in itertools.product(*choices.values()):
+                arguments = dict(zip(choices, combination))
+                paths.append((rule.endpoint, url_for(rule.endpoint, **arguments)))
+    return sorted(paths)
 
 
 def overflow(page) -> int:
@@ -215,7 +231,7 @@ def test_every_page_fits_a_390px_screen(app, browser, live_server, seeded, totp_
 
     anonymous = phone(browser, live_server)
     page = anonymous.new_page()
-    for endpoint, path in sorted(paths.items()):
+    for endpoint, path in paths:
         check("anonymous", page, endpoint, path)
     anonymous.close()
 
@@ -233,7 +249,7 @@ def test_every_page_fits_a_390px_screen(app, browser, live_server, seeded, totp_
         assert signed_in(page), page.url
 
     sign_in_as_admin()
-    for endpoint, path in sorted(paths.items()):
+    for endpoint, path in paths:
         check("Admin", page, endpoint, path)
         if not signed_in(page):
             # Opening a page of the sign-in's second step ends a finished sign-in
@@ -252,18 +268,19 @@ def test_every_page_fits_a_390px_screen(app, browser, live_server, seeded, totp_
     totp = pyotp.TOTP(page.get_by_test_id("totp-key").inner_text().replace("-", ""))
     page.locator("input[name=code]").fill(totp.at(totp_clock.now))
     page.get_by_role("button", name="Confirm and switch on").click()
-    page.wait_for_url("**" + paths["web.factor_added"])
+    factor_added = dict(paths)["web.factor_added"]
+    page.wait_for_url("**" + factor_added)
     rendered.add("web.factor_added")
     extra, elements = measure(page)
     if extra > 0:
-        problems.append(f"{paths['web.factor_added']} (Writer): {extra}px too wide: {elements}")
+        problems.append(f"{factor_added} (Writer): {extra}px too wide: {elements}")
     writer.close()
 
     # The second-factor step's own pages, each from a fresh sign-in (opening one
     # may end the half-done sign-in, as leaving it does).
     for email, password, step in ((ADMIN, ADMIN_PASSWORD, "/tf-validate"),
                                   (BOTH, BOTH_PASSWORD, "/tf-select")):
-        for endpoint, path in sorted(paths.items()):
+        for endpoint, path in paths:
             if endpoint in rendered:
                 continue
             halfway = phone(browser, live_server)
@@ -273,7 +290,7 @@ def test_every_page_fits_a_390px_screen(app, browser, live_server, seeded, totp_
             halfway.close()
 
     assert not problems, "pages wider than the screen:\n" + "\n".join(problems)
-    never = sorted(set(paths) - rendered)
+    never = sorted({endpoint for endpoint, _path in paths} - rendered)
     assert never == sorted(ONLY_IN_A_FLOW), (
         f"these GET pages rendered for nobody: {never}; give the test what they need "
         "(a path value, a visitor), or list them in NOT_PAGES or ONLY_IN_A_FLOW with "

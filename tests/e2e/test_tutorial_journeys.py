@@ -105,21 +105,43 @@ def test_admin_edits_then_deletes_a_writers_entry(page, app, make_user, demo_use
     page.wait_for_load_state()
 
     page.get_by_role("link", name="Everyone's entries").click()
-    entry = page.locator("article.entry", has_text="Needs a moderator's touch")
-    expect(entry.get_by_text("alice@example.com")).to_be_visible()
+    # Somebody else's entry is listed by writer and date; its text is not shown.
+    entry = page.locator("article.entry", has_text="alice@example.com")
+    expect(entry).not_to_contain_text("Needs a moderator's touch")
     entry.get_by_role("link", name="Edit").click()
+    # The editor opens only for a reason, which Alice will see.
+    expect(page.get_by_role("heading", name="Why do you need to edit this entry?")).to_be_visible()
+    page.get_by_label("Why do you need this entry?").fill("Reported as spam")
+    page.get_by_role("button", name="Open editor").click()
     expect(page.get_by_text("Written by alice@example.com")).to_be_visible()
     page.get_by_label("What happened today?").fill("Moderated by the admin.")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Entry updated.")).to_be_visible()
+
+    page.locator("article.entry", has_text="alice@example.com").get_by_role("link", name="Open").click()
+    page.get_by_label("Why do you need this entry?").fill("Checking the edit")
+    page.get_by_role("button", name="Open entry").click()
     expect(page.locator(".entry-content")).to_have_text("Moderated by the admin.")
 
+    # The reason the entry was opened for goes along with Delete.
+    expect(page.get_by_label("Why are you deleting this entry?")).to_have_value("Checking the edit")
+    page.get_by_label("Why are you deleting this entry?").fill("Spam")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Delete").click()
-    expect(page.get_by_role("heading", name="Delete this entry?")).to_be_visible()
-    page.get_by_role("button", name="Delete entry").click()
     expect(page.get_by_text("Entry deleted.")).to_be_visible()
+    assert questions == ["Delete this entry? This cannot be undone."]
     page.get_by_role("link", name="Everyone's entries").click()
     expect(page.get_by_text("Nobody has written anything yet.")).to_be_visible()
+
+    # Alice sees who opened, edited and deleted her entry, and why.
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    log_in(page, "alice@example.com", "alice-password")
+    page.goto("/account/activity")
+    for line in ("read your entry of", "(reason: Reported as spam)", "edited your entry of",
+                 "(reason: Checking the edit)", "deleted your entry of", "(reason: Spam)"):
+        expect(page.locator("table.activity")).to_contain_text(line)
+    expect(page.locator("table.activity")).to_contain_text("admin@example.com")
 
     from diary.extensions import db
     from diary.models import Entry

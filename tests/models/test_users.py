@@ -6,13 +6,15 @@ from diary.extensions import db
 from diary.models import User
 
 
-def test_display_name_prefers_the_username(app, make_user):
+def test_display_name_prefers_the_name_then_the_username(app, make_user):
     uid = make_user("alice@example.com")
     with app.app_context():
         user = db.session.get(User, uid)
         assert user.display_name == "alice@example.com"
         user.username = "Alice"
         assert user.display_name == "Alice"
+        user.name = "Alice Liddell"  # the display name set on /account comes first
+        assert user.display_name == "Alice Liddell"
 
 
 def test_tables_have_the_names_flask_security_expects():

@@ -143,3 +143,23 @@ def test_signed_in_security_pages_speak_diarys_words(signed_in, path, labels, bu
         assert f">{label}</label>" in html, label
     assert f'type="submit" value="{button}"' in html
     assert not [words for words in LIBRARY_WORDS if words in html]
+
+
+# --- Registration: an optional display name (issue 10) ---------------------------
+
+
+def test_registration_may_ask_for_a_name(app, client):
+    def register(email, name):
+        return client.post("/register", data={
+            "email": email, "name": name, "password": "lantern orbit quietly mango",
+            "password_confirm": "lantern orbit quietly mango",
+            "csrf_token": csrf_token(client, "/register")})
+
+    assert 'name="name"' in client.get("/register").get_data(as_text=True)
+    assert register("named@example.org", "  Grace Hopper ").status_code == 302
+    assert register("nameless@example.org", "").status_code == 302
+    refused = register("bad@example.org", "Grace\x07")
+    assert refused.status_code == 200 and "Use letters" in refused.get_data(as_text=True)
+    with app.app_context():
+        names = dict(db.session.execute(sa.select(User.email, User.name)).all())
+    assert names == {"named@example.org": "Grace Hopper", "nameless@example.org": None}

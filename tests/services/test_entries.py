@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from diary.extensions import db
 from diary.models import Entry, User
 from diary.services import credentials, entries
+from diary.services.receipts import Access
 from tests.support.cursors import OUT_OF_RANGE_CURSORS, crafted_cursor
 
 
@@ -180,10 +181,69 @@ def test_delete_entry(people):
     with pytest.raises(entries.EntryAccessDenied):
         entries.delete_entry(people["bob"], entry.id)
     assert count() == 1
-    entries.delete_entry(people["admin"], entry.id)
+    entries.delete_entry(people["admin"], entry.id, Access("Spam"))
     assert count() == 0
     with pytest.raises(entries.EntryNotFound):
-        entries.delete_entry(people["admin"], entry.id)
+        entries.delete_entry(people["admin"], entry.id, Access("Spam"))
+
+
+# --- access receipts -----------------------------------------------------------------
+
+def _access_tags():
+    from diary.models import AuditEvent
+
+    return db.session.scalars(
+        sa.select(AuditEvent.tag).where(AuditEvent.tag.like("entry:access:%")).order_by(AuditEvent.id)
+    ).all()
+
+
+def test_another_users_entry_needs_a_reason_for_every_action(people):
+    entry = entries.create_entry(people["alice"], "hers")
+    admin = people["admin"]
+    for call in (
+        lambda access: entries.get_entry(admin, entry.id, access=access),
+        lambda access: entries.get_entry(admin, entry.id, entries.Action.EDIT, access),
+        lambda access: entries.update_entry(admin, entry.id, "changed", access=access),
+        lambda access: entries.delete_entry(admin, entry.id, access),
+        lambda access: entries.list_user_entries(admin, entry.user_id, access=access),
+    ):
+        for access in (None, Access(""), Access("x" * 201)):
+            with pytest.raises(entries.ReasonRequired):
+                call(access)
+    assert db.session.get(Entry, entry.id).content == "hers"
+    assert _access_tags() == []
+    # What the reason page may show: who and when, never the text.
+    header = entries.entry_header(admin, entry.id)
+    assert (header.id, header.author_name) == (entry.id, "alice@example.com")
+    assert not hasattr(header, "content")
+
+
+def test_each_reasoned_access_is_recorded_for_the_owner(people):
+    entry = entries.create_entry(people["alice"], "hers")
+    admin = people["admin"]
+    assert entries.get_entry(admin, entry.id, access=Access("Report")).content == "hers"
+    entries.list_user_entries(admin, entry.user_id, access=Access("Report"))
+    entries.update_entry(admin, entry.id, "moderated", access=Access("Report"))
+    entries.delete_entry(admin, entry.id, Access("Report"))
+    assert _access_tags() == [
+        "entry:access:read", "entry:access:read", "entry:access:edit", "entry:access:delete"]
+
+
+def test_an_edit_refused_for_its_content_records_nothing(people):
+    entry = entries.create_entry(people["alice"], "hers")
+    with pytest.raises(entries.EntryInvalid):
+        entries.update_entry(people["admin"], entry.id, "", access=Access("Report"))
+    assert _access_tags() == []
+
+
+def test_ones_own_entries_need_no_reason_and_record_nothing(people):
+    admin = people["admin"]
+    entry = entries.create_entry(admin, "mine")
+    entries.get_entry(admin, entry.id)
+    entries.list_user_entries(admin, admin.id)
+    entries.update_entry(admin, entry.id, "still mine")
+    entries.delete_entry(admin, entry.id)
+    assert _access_tags() == []
 
 
 # --- pages -----------------------------------------------------------------------

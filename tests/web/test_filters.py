@@ -8,7 +8,9 @@ import pytest
 
 from types import SimpleNamespace
 
-from diary.web.filters import friendly_time, iso_time, when
+from zoneinfo import ZoneInfo
+
+from diary.web.filters import friendly_time, iso_time, local_time, user_zone, when
 
 NOW = datetime(2026, 6, 15, 18, 30, tzinfo=timezone.utc)
 
@@ -48,6 +50,55 @@ def test_iso_time_is_utc_to_the_second():
 def test_filters_are_registered(app):
     assert app.jinja_env.filters["friendly_time"] is friendly_time
     assert app.jinja_env.filters["iso_time"] is iso_time
+    assert app.jinja_env.filters["local_time"] is local_time
+
+
+TOKYO = ZoneInfo("Asia/Tokyo")  # UTC+9, no daylight saving time
+
+
+def test_friendly_time_counts_days_on_the_calendar_of_the_zone():
+    afternoon = datetime(2026, 6, 15, 14, 0, tzinfo=timezone.utc)  # 23:00 in Tokyo
+    assert friendly_time(afternoon, now=NOW) == "4 hours ago"
+    assert friendly_time(afternoon, now=NOW, zone=TOKYO) == "yesterday at 23:00"
+    new_year = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc)
+    assert friendly_time(new_year, now=NOW) == "31 December 2025"
+    assert friendly_time(new_year, now=NOW, zone=TOKYO) == "1 January at 08:30"
+
+
+def test_local_time_converts_to_the_zone():
+    value = datetime(2024, 3, 2, 23, 30, tzinfo=timezone.utc)
+    assert local_time(value, zone=TOKYO) == "2024-03-03 08:30 JST"
+    assert local_time(value, "%Y-%m-%d", zone=ZoneInfo("Europe/Paris")) == "2024-03-03"
+    assert local_time(value) == "2024-03-02 23:30 UTC"  # no request: UTC
+
+
+def test_the_zone_is_the_signed_in_users(app, make_user):
+    from diary.extensions import db
+    from diary.models import User
+
+    uid = make_user("zone@example.com")
+    from diary.services.profile import UTC
+
+    assert user_zone() is UTC  # no request
+    with app.test_request_context():
+        assert user_zone() is UTC  # nobody signed in
+    with app.test_request_context():
+        user = db.session.get(User, uid)
+        user.time_zone = "Asia/Tokyo"
+        from flask_login import login_user
+
+        login_user(user)
+        assert user_zone() == TOKYO
+        user.time_zone = "Europe/Paris"
+        assert user_zone() == TOKYO  # looked up once per request
+
+
+def test_when_uses_the_zone_for_people_and_utc_for_machines():
+    entry = SimpleNamespace(created_at=datetime(2024, 3, 2, 23, 30, tzinfo=timezone.utc),
+                            updated_at=datetime(2024, 3, 2, 23, 30, tzinfo=timezone.utc))
+    assert when(entry, now=NOW, zone=TOKYO) == (
+        '<time datetime="2024-03-02T23:30:00+00:00" title="2024-03-03 08:30 JST">3 March 2024</time>'
+    )
 
 
 def test_when_says_when_an_entry_was_written():

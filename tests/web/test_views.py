@@ -93,6 +93,9 @@ def test_another_writer_gets_403_on_view_edit_and_delete(client, auth, writers, 
     assert client.get(f"/entry/{entry_id}").status_code == 403
     assert client.get(f"/edit_entry/{entry_id}").status_code == 403
     token = csrf_token(client, "/")
+    # A reason is no key: without entry:*-any, somebody else's entry stays closed.
+    for path in (f"/entry/{entry_id}", f"/edit_entry/{entry_id}", f"/delete_entry/{entry_id}"):
+        assert client.post(path, data={"reason": "Curious", "csrf_token": token}).status_code == 403, path
     response = client.post(f"/edit_entry/{entry_id}", data={"content": "pwned", "csrf_token": token})
     assert response.status_code == 403
     response = client.post(f"/delete_entry/{entry_id}", data={"csrf_token": token})
@@ -116,6 +119,8 @@ def test_missing_entry_is_404(client, auth, demo_users, writers_may_edit):
     assert client.get("/edit_entry/999999").status_code == 404
     token = csrf_token(client, "/")
     assert client.post("/delete_entry/999999", data={"csrf_token": token}).status_code == 404
+    for path in ("/entry/999999", "/edit_entry/999999"):
+        assert client.post(path, data={"reason": "Why", "csrf_token": token}).status_code == 404, path
 
 
 def test_owner_edits_and_deletes_own_entry(client, auth, writers, app, writers_may_edit):
@@ -144,16 +149,18 @@ def test_admin_views_edits_and_deletes_any_entry(
     client, auth, writers, demo_users, app, mfa_policy_off
 ):
     auth.login("admin@example.com", "adminpass")
-    assert "Alice&#39;s secret" in client.get(f"/entry/{writers}").get_data(as_text=True)
-    assert "Alice&#39;s secret" in client.get("/all").get_data(as_text=True)
     token = csrf_token(client, "/")
-    response = client.post(f"/edit_entry/{writers}", data={"content": "Moderated", "csrf_token": token})
+    shown = client.post(f"/entry/{writers}", data={"reason": "Spam report", "csrf_token": token})
+    assert "Alice&#39;s secret" in shown.get_data(as_text=True)
+    response = client.post(f"/edit_entry/{writers}", data={
+        "content": "Moderated", "reason": "Removing a phone number", "csrf_token": token})
     assert response.status_code == 302
     with app.app_context():
         entry = db.session.get(Entry, writers)
         assert entry.content == "Moderated"
         assert entry.user_id != demo_users["admin@example.com"]  # still Alice's
-    assert client.post(f"/delete_entry/{writers}", data={"csrf_token": token}).status_code == 302
+    response = client.post(f"/delete_entry/{writers}", data={"reason": "Spam", "csrf_token": token})
+    assert response.status_code == 302
     assert count_entries(app) == 0
 
 
@@ -252,10 +259,16 @@ def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, a
     assert link, "no delete link"
     asking = client.get(link.group(1)).get_data(as_text=True)
     assert count_entries(app) == 1
-    form = re.search(r'<form action="(/delete_entry/\d+)" method="post">\s*'
+    form = re.search(r'<form action="(/delete_entry/\d+)" method="post"[^>]*>\s*'
                      r'<input name="csrf_token" type="hidden" value="([^"]+)">', asking)
     assert form and form.group(1) == link.group(1), "no delete button on the question"
     response = client.post(form.group(1), data={"csrf_token": form.group(2)})
+    if listing == "/all":
+        # Alice's entry, deleted by the admin: the button asks for a reason first.
+        assert response.status_code == 422
+        assert "Why are you deleting this entry?" in response.get_data(as_text=True)
+        assert count_entries(app) == 1
+        response = client.post(form.group(1), data={"csrf_token": form.group(2), "reason": "Spam"})
     assert response.status_code == 302
     assert count_entries(app) == 0
 
@@ -271,12 +284,15 @@ def test_everyones_entries_pages_back_to_the_newest(client, auth, demo_users, ap
             for i in range(25)
         )
         db.session.commit()
+        ids = db.session.scalars(sa.select(Entry.id).order_by(Entry.created_at)).all()
     auth.login("admin@example.com", "adminpass")
     first = client.get("/all").get_data(as_text=True)
-    assert "shared 24" in first and "shared 04" not in first and ">Newest<" not in first
+    # Somebody else's entries are listed by writer and date, their content not shown.
+    assert "shared" not in first
+    assert f"Entry {ids[24]}:" in first and f"Entry {ids[4]}:" not in first and ">Newest<" not in first
     older = re.search(r'href="(/all\?before=[^"]+)" rel="next"', first).group(1)
     second = client.get(older.replace("&amp;", "&")).get_data(as_text=True)
-    assert "shared 04" in second and "shared 05" not in second
+    assert f"Entry {ids[4]}:" in second and f"Entry {ids[5]}:" not in second
     assert 'href="/all">Newest</a>' in second
 
 
@@ -286,7 +302,9 @@ def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, aut
     auth.login("bob@example.com", "bob-password")
     bobs = entry_id_from(post_entry(client, "Bob's own"))
     html = client.get("/all").get_data(as_text=True)
-    assert "Alice&#39;s secret" in html and "Bob&#39;s own" in html
+    # Bob's own entry shows; Alice's is listed without its content.
+    assert "Alice&#39;s secret" not in html and "Bob&#39;s own" in html
+    assert f'href="/entry/{writers}"' in html
     assert f'href="/edit_entry/{bobs}"' in html and f'href="/delete_entry/{bobs}"' in html
     assert f'href="/edit_entry/{writers}"' not in html
     assert f'href="/delete_entry/{writers}"' not in html
@@ -348,13 +366,15 @@ def test_delete_asks_first_and_only_the_button_deletes(client, auth, writers, ap
     assert count_entries(app) == 0
 
 
-def test_the_question_names_somebody_elses_entry_without_showing_it(
+def test_the_question_about_somebody_elses_entry_asks_why_without_showing_it(
     client, auth, writers, demo_users, app, mfa_policy_off
 ):
     auth.login("admin@example.com", "adminpass")
     html = client.get(f"/delete_entry/{writers}").get_data(as_text=True)
-    assert "Delete this entry?" in html and "alice@example.com" in html
-    assert "Alice&#39;s secret" not in html
+    assert "Why are you deleting this entry?" in html and "alice@example.com" in html
+    assert f'<form action="/delete_entry/{writers}" method="post" novalidate>' in html
+    assert 'name="reason"' in html and "Alice&#39;s secret" not in html
+    assert count_entries(app) == 1
 
 
 def test_the_question_follows_the_delete_rule(client, auth, writers, app, writers_may_edit):
@@ -377,3 +397,153 @@ def test_entry_forms_carry_the_counter_and_its_maximum(client, auth, writers, ap
         assert 'data-counter' in field and 'maxlength="120"' in field, path
         assert '<script src="/static/js/char-counter.js"></script>' in html, path
     assert client.get("/static/js/char-counter.js").status_code == 200
+
+
+# --- Access receipts (issue 10) ----------------------------------------------------
+
+
+def access_events(app) -> list:
+    """The entry:access:* audit events, oldest first, as (tag, user, actor, details)."""
+    from diary.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.tag.like("entry:access:%")).order_by(AuditEvent.id)
+        ).all()
+        return [(e.tag, e.user_id, e.actor_id, e.details) for e in rows]
+
+
+@pytest.fixture
+def admin(client, auth, writers, demo_users, mfa_policy_off):
+    """The demo Admin signed in (no second factor needed here); Alice's entry exists."""
+    auth.login("admin@example.com", "adminpass")
+    return client
+
+
+def test_an_admin_gives_a_reason_before_another_writers_entry_is_shown(app, admin, writers, demo_users):
+    page = admin.get(f"/entry/{writers}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Why do you need this entry?" in html and 'name="reason"' in html
+    assert "Alice&#39;s secret" not in html and "alice@example.com" in html
+    assert access_events(app) == []  # a GET changes nothing
+
+    token = csrf_token(admin, "/")
+    refused = admin.post(f"/entry/{writers}", data={"reason": "   ", "csrf_token": token})
+    assert refused.status_code == 422
+    assert "Alice&#39;s secret" not in refused.get_data(as_text=True)
+    assert "Say why you need this entry" in refused.get_data(as_text=True)
+    assert access_events(app) == []
+
+    shown = admin.post(f"/entry/{writers}", data={"reason": "Checking a spam report", "csrf_token": token})
+    assert shown.status_code == 200
+    assert "Alice&#39;s secret" in shown.get_data(as_text=True)
+    [(tag, owner, actor, details)] = access_events(app)
+    assert (tag, owner, actor) == ("entry:access:read", demo_users["alice@example.com"],
+                                   demo_users["admin@example.com"])
+    assert details["reason"] == "Checking a spam report" and details["entry_id"] == writers
+    assert "Alice" not in str(details)  # never the content
+
+
+def test_the_writer_sees_who_read_their_entry_and_why(app, client, auth, admin, writers):
+    from datetime import datetime, timezone
+
+    from tests.conftest import sent_mails
+
+    token = csrf_token(admin, "/")
+    admin.post(f"/entry/{writers}", data={"reason": "Checking a spam report", "csrf_token": token})
+    admin.post(f"/entry/{writers}", data={"reason": "A second look", "csrf_token": token})
+    # One mail for the day: the first access; the second waits for the next digest.
+    [mail] = [m for m in sent_mails(app) if m.to == ["alice@example.com"]]
+    assert "(reason: Checking a spam report)" in mail.body and "A second look" not in mail.body
+    auth.logout()
+    auth.login("alice@example.com", "alice-password")
+    html = client.get("/account/activity").get_data(as_text=True)
+    today = datetime.now(timezone.utc)
+    assert (f"admin@example.com read your entry of {today.day} {today:%B} "
+            "(reason: Checking a spam report)") in html
+    assert "(reason: A second look)" in html
+
+
+def test_reading_ones_own_entry_records_nothing(app, client, auth, writers, demo_users, mfa_policy_off):
+    auth.login("alice@example.com", "alice-password")
+    assert "Alice&#39;s secret" in client.get(f"/entry/{writers}").get_data(as_text=True)
+    auth.logout()
+    # An admin's own entry, although entry:read-any would reach it too.
+    auth.login("admin@example.com", "adminpass")
+    own = entry_id_from(post_entry(client, "Admin's own note"))
+    assert "Admin&#39;s own note" in client.get(f"/entry/{own}").get_data(as_text=True)
+    assert access_events(app) == []
+
+
+@pytest.mark.parametrize("reason", ["x" * 201, "two\nlines"])
+def test_a_reason_is_one_short_line(app, admin, writers, reason):
+    token = csrf_token(admin, "/")
+    refused = admin.post(f"/entry/{writers}", data={"reason": reason, "csrf_token": token})
+    assert refused.status_code == 422
+    assert "Alice&#39;s secret" not in refused.get_data(as_text=True)
+    assert access_events(app) == []
+
+
+def test_the_reason_form_needs_its_csrf_token(app, admin, writers):
+    assert admin.post(f"/entry/{writers}", data={"reason": "Spam"}).status_code == 400
+    assert access_events(app) == []
+
+
+def test_editing_another_writers_entry_asks_why_and_records_it(app, admin, writers):
+    page = admin.get(f"/edit_entry/{writers}")
+    assert page.status_code == 200
+    assert "Why do you need to edit this entry?" in page.get_data(as_text=True)
+    assert "Alice&#39;s secret" not in page.get_data(as_text=True)
+    assert access_events(app) == []
+
+    token = csrf_token(admin, "/")
+    # The reason opens the editor: the content is shown, so it is a recorded read.
+    editor = admin.post(f"/edit_entry/{writers}", data={"reason": "Phone number", "csrf_token": token})
+    html = editor.get_data(as_text=True)
+    assert editor.status_code == 200 and "Alice&#39;s secret" in html
+    assert 'value="Phone number"' in html  # the reason goes along with the edit
+    assert [e[0] for e in access_events(app)] == ["entry:access:read"]
+
+    # Saving without a reason is refused and keeps what was typed.
+    refused = admin.post(f"/edit_entry/{writers}", data={
+        "content": "Alice's [number removed]", "reason": "", "csrf_token": token})
+    assert refused.status_code == 422
+    assert "Alice&#39;s [number removed]" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Entry, writers).content == "Alice's secret"
+    assert len(access_events(app)) == 1
+
+    saved = admin.post(f"/edit_entry/{writers}", data={
+        "content": "Alice's [number removed]", "reason": "Phone number", "csrf_token": token})
+    assert saved.status_code == 302
+    with app.app_context():
+        assert db.session.get(Entry, writers).content == "Alice's [number removed]"
+    tag, _, _, details = access_events(app)[-1]
+    assert tag == "entry:access:edit" and details["reason"] == "Phone number"
+    assert "number removed" not in str(details)
+
+
+def test_deleting_another_writers_entry_asks_why_and_records_it(app, admin, writers, demo_users):
+    token = csrf_token(admin, "/")
+    asked = admin.post(f"/delete_entry/{writers}", data={"csrf_token": token})
+    assert asked.status_code == 422
+    assert "Why are you deleting this entry?" in asked.get_data(as_text=True)
+    assert count_entries(app) == 1 and access_events(app) == []
+
+    done = admin.post(f"/delete_entry/{writers}", data={"csrf_token": token, "reason": "Spam"})
+    assert done.status_code == 302 and done.headers["Location"] == "/all"
+    assert count_entries(app) == 0
+    [(tag, owner, actor, details)] = access_events(app)
+    assert tag == "entry:access:delete" and owner == demo_users["alice@example.com"]
+    assert details["entry_id"] == writers and details["reason"] == "Spam"
+    assert len(details["entry_date"]) == 10  # an ISO date: the entry is gone, its date stays
+
+
+def test_the_entry_page_deletes_with_the_reason_it_was_opened_for(app, admin, writers):
+    token = csrf_token(admin, "/")
+    html = admin.post(f"/entry/{writers}", data={"reason": "Spam", "csrf_token": token}).get_data(as_text=True)
+    form = re.search(r'<form action="(/delete_entry/\d+)".*?</form>', html, re.S).group(0)
+    assert 'name="reason"' in form and 'value="Spam"' in form
+    assert admin.post(f"/delete_entry/{writers}", data={"csrf_token": token, "reason": "Spam"}).status_code == 302
+    assert [e[0] for e in access_events(app)] == ["entry:access:read", "entry:access:delete"]

@@ -49,6 +49,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "account-locked": (403, "The account is temporarily locked"),
     "insufficient-scope": (403, "The access token lacks the scope needed"),
     "invalid-cursor": (400, "The pagination cursor is not valid"),
+    "access-reason-required": (400, "A reason is required for this access"),
     "too-many-failures": (429, "Too many refused credentials"),
 }
 
@@ -57,6 +58,11 @@ KINDS: dict[str, tuple[int, str]] = {
 WHEN: dict[str, str] = {
     "bad-request": "The request could not be read: the body is not JSON, say.",
     "invalid-cursor": "The cursor parameter was not made by the API.",
+    "access-reason-required": (
+        "Reading, changing, deleting or listing another user's entries (with an "
+        "entry:*-any permission) needs a Diary-Access-Reason header: one line of at most "
+        "200 characters, percent-encoded UTF-8 where not ASCII. The owner sees it."
+    ),
     "unauthenticated": "The request carried no credential at all.",
     "invalid-token": (
         "The token is malformed, unknown, expired or revoked, or its user is "

@@ -5,7 +5,9 @@ service, render. Who may touch which entry is decided by
 from __future__ import annotations
 
 import http
+from urllib.parse import unquote
 
+from flask import request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import (
     Conflict,
@@ -26,7 +28,9 @@ from diary.api.schemas import (
     EntrySchema,
     MeSchema,
 )
-from diary.services import entries
+from diary.security.client import client_info
+from diary.services import entries, receipts
+from diary.services.receipts import Access
 from diary.services.tokens import Scope
 
 blp = Blueprint(
@@ -62,6 +66,34 @@ def _problems(*codes: int):
 
 COMMON = (401, 403, 413, 429)
 
+# Why the caller reaches another user's entries (entry:*-any); the owner sees it.
+REASON_HEADER = "Diary-Access-Reason"
+_REASON_PARAMETER = {
+    "in": "header",
+    "name": REASON_HEADER,
+    "required": False,
+    "schema": {"type": "string"},
+    "description": (
+        "Why you need another user's entry (one line, at most "
+        f"{receipts.REASON_MAX_LENGTH} characters, percent-encoded UTF-8 where not "
+        "ASCII). Required for another user's entries, which an entry:*-any permission "
+        "reaches; the owner sees it with your name in their account activity. "
+        "Ignored where only your own entries are concerned (and by POST, which writes yours)."
+    ),
+}
+
+
+def _with_reason(view):
+    """Document the Diary-Access-Reason header of an endpoint."""
+    return blp.doc(parameters=[_REASON_PARAMETER])(view)
+
+
+def _access() -> Access:
+    """Return the request's reason (header, percent-decoded) and client."""
+    raw = request.headers.get(REASON_HEADER)
+    client = client_info()
+    return Access(unquote(raw) if raw is not None else None, client.ip, client.user_agent)
+
 
 @blp.route("/me")
 @authenticated()
@@ -84,7 +116,7 @@ def me():
     }
 
 
-@blp.route("/entries")
+@blp.route("/entries", parameters=[_REASON_PARAMETER])
 @authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
 @blp.arguments(EntryListArgsSchema, location="query")
 @blp.response(200, EntryPageSchema)
@@ -104,7 +136,8 @@ def list_entries(args):
             )
         else:
             page = entries.list_user_entries(
-                caller, args["user"], args["cursor"], args["limit"], q=args["q"]
+                caller, args["user"], args["cursor"], args["limit"], q=args["q"],
+                access=_access(),
             )
     except entries.InvalidCursor:
         raise ApiProblem(
@@ -116,6 +149,8 @@ def list_entries(args):
         raise Forbidden(
             "Listing your entries needs entry:read-own, another user's entry:read-any."
         ) from None
+    except entries.ReasonRequired as exc:
+        raise _reason_required(exc) from None
     return {"items": page.entries, "next_cursor": page.next_cursor}
 
 
@@ -133,19 +168,25 @@ def create_entry(data):
 @blp.route(f"/entries/{ENTRY_ID}")
 @authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
 @blp.response(200, EntrySchema)
-@_problems(*COMMON, 404)
+@_problems(*COMMON, 400, 404)
+@_with_reason
 def get_entry(entry_id: int):
-    """One entry: your own, or anybody's with `entry:read-any`."""
-    return _fetch(lambda: entries.get_entry(current_caller(), entry_id))
+    """One entry: your own, or anybody's with `entry:read-any` and a
+    `Diary-Access-Reason` header (the read is recorded for its owner)."""
+    return _fetch(
+        lambda: entries.get_entry(current_caller(), entry_id, access=_access())
+    )
 
 
 @blp.route(f"/entries/{ENTRY_ID}", methods=["PATCH"])
 @authenticated(scope=Scope.ENTRIES_WRITE, permissions=(perm.ENTRY_EDIT_OWN, perm.ENTRY_EDIT_ANY))
 @blp.arguments(EntryPatchSchema)
 @blp.response(200, EntrySchema)
-@_problems(*COMMON, 404, 409)
+@_problems(*COMMON, 400, 404, 409)
+@_with_reason
 def update_entry(data, entry_id: int):
-    """Change an entry's text: your own with `entry:edit-own`, anybody's with `entry:edit-any`.
+    """Change an entry's text: your own with `entry:edit-own`, anybody's with
+    `entry:edit-any` and a `Diary-Access-Reason` header (the edit is recorded).
 
     Send `expected_updated_at` (the `updated_at` you read) to be told 409
     instead of overwriting a change made since.
@@ -156,6 +197,7 @@ def update_entry(data, entry_id: int):
             entry_id,
             data["content"],
             expected_updated_at=data.get("expected_updated_at"),
+            access=_access(),
         )
     )
 
@@ -163,10 +205,12 @@ def update_entry(data, entry_id: int):
 @blp.route(f"/entries/{ENTRY_ID}", methods=["DELETE"])
 @authenticated(scope=Scope.ENTRIES_WRITE, permissions=(perm.ENTRY_DELETE_OWN, perm.ENTRY_DELETE_ANY))
 @blp.response(204)
-@_problems(*COMMON, 404)
+@_problems(*COMMON, 400, 404)
+@_with_reason
 def delete_entry(entry_id: int):
-    """Delete an entry: your own with `entry:delete-own`, anybody's with `entry:delete-any`."""
-    _fetch(lambda: entries.delete_entry(current_caller(), entry_id))
+    """Delete an entry: your own with `entry:delete-own`, anybody's with
+    `entry:delete-any` and a `Diary-Access-Reason` header (the deletion is recorded)."""
+    _fetch(lambda: entries.delete_entry(current_caller(), entry_id, _access()))
     return None
 
 
@@ -183,12 +227,22 @@ def _fetch(call):
         raise NotFound("No entry has that id.") from None
     except entries.EntryAccessDenied:
         raise Forbidden("This entry is not yours, and your roles do not allow this.") from None
+    except entries.ReasonRequired as exc:
+        raise _reason_required(exc) from None
     except entries.EntryConflict:
         raise Conflict(
             "The entry changed after expected_updated_at; read it again and retry."
         ) from None
     except entries.EntryInvalid as exc:
         raise _invalid(exc) from None
+
+
+def _reason_required(exc: entries.ReasonRequired) -> ApiProblem:
+    return ApiProblem(
+        "access-reason-required",
+        f"{exc} Send it in the {REASON_HEADER} header.",
+        errors={REASON_HEADER: [str(exc)]},
+    )
 
 
 def _invalid(exc: entries.EntryInvalid) -> UnprocessableEntity:

@@ -3,11 +3,13 @@
 from diary.models.audit import AuditEvent
 from diary.models.entries import Entry
 from diary.models.lockout import AccountLockout
+from diary.models.receipts import AccessDigest
 from diary.models.sessions import StoredSession, UserSession
 from diary.models.tokens import ApiToken
 from diary.models.users import FsRefreshTracker, Role, User, WebAuthn
 
 __all__ = [
+    "AccessDigest",
     "AccountLockout",
     "ApiToken",
     "AuditEvent",

@@ -5,7 +5,7 @@ from typing import Protocol
 
 from flask import current_app
 from flask_security.models import fsqla_v4 as fsqla
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diary.extensions import db
@@ -46,10 +46,21 @@ class User(db.Model, fsqla.FsUserMixin):
 
     __tablename__ = "user"
 
+    # --- Account self-service (issue 10): set on /account ---------------------
+    # The name to greet the user by; None: the email address is used instead.
+    # Checked by diary.services.profile (trimmed, at most 80 characters, no
+    # control characters).
+    name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # An IANA time zone name ("Europe/Paris"); pages show dates in it.
+    time_zone: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="UTC", server_default="UTC"
+    )
+
     @property
     def display_name(self) -> str:
-        """Return the name to greet the user with: username if set, else email."""
-        return self.username or self.email
+        """Return the name to greet the user with: their display name if set,
+        else the username (demo accounts), else the email address."""
+        return self.name or self.username or self.email
 
     # --- Account lockout (issue 3): Flask-Security's hooks, rule in services.lockout
     def track_failed_authn(self, auth_type: str, tfa: bool = False) -> None:

@@ -35,8 +35,9 @@ security = Security(
     change_password_form=DiaryChangePasswordForm,
     change_email_form=DiaryChangeEmailForm,
     refresh_token_form=DiaryRefreshTokenForm,
-    # The rest of the forms Diary shows, labelled in Diary's words.
+    # Registration may ask for a display name (optional).
     register_form=DiaryRegisterForm,
+    # The rest of the forms Diary shows, labelled in Diary's words.
     forgot_password_form=DiaryForgotPasswordForm,
     reset_password_form=DiaryResetPasswordForm,
     send_confirmation_form=DiarySendConfirmationForm,

@@ -40,10 +40,20 @@ def _on_user_logged_out(_app, user=None, **_extra) -> None:
     from diary.security.client import client_info
     from diary.services import audit
 
-    if user is None or not getattr(user, "id", None):
+    if user is None or not getattr(user, "id", None) or _was_deleted(user):
         return
     client = client_info()
     # The logout view commits nothing of its own after this signal: commit here.
     audit.record_event(
         audit.AuditTag.LOGOUT, user=user, ip=client.ip, user_agent=client.user_agent
     )
+
+
+def _was_deleted(user) -> bool:
+    """Return whether ``user``'s row has been deleted in this request (the account
+    was deleted, then its browser signed out): no event can name it any more, and
+    the deletion has its own."""
+    from sqlalchemy import inspect
+
+    state = inspect(user, raiseerr=False)
+    return state is not None and state.was_deleted

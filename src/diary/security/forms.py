@@ -8,6 +8,9 @@
   the new password (or address) never tells whether the current one was right.
   (The library's change-password form checks it first; its change-email form asks
   for none, relying on a fresh sign-in alone.)
+* **Register** (``/register``): the library's form, with an optional display
+  name, checked by the same rule as on ``/account``
+  (:func:`diary.services.profile.clean_name`).
 * **Refresh token** (``/refresh-token``): the library verifies the token; its user
   then passes the one credential policy (:mod:`diary.services.credentials`), so a
   deactivated, unconfirmed or locked account gets no new auth token.
@@ -35,9 +38,10 @@ from flask_security.change_email import ChangeEmailForm
 from flask_security.forms import Form, RegisterFormV2, _default_field_labels
 from flask_security.proxies import _security
 from flask_security.utils import get_message, verify_password
-from wtforms import PasswordField
+from wtforms import PasswordField, StringField, ValidationError
 
 from diary.security.client import client_info
+from diary.services import profile
 
 WRONG_PASSWORD_KEY = "INVALID_PASSWORD"
 
@@ -76,10 +80,6 @@ class DiaryWords:
             words = _RELABEL.get(str(field.label.text))
             if words is not None:
                 field.label.text = words
-
-
-class DiaryRegisterForm(DiaryWords, RegisterFormV2):
-    """The library's registration form, in Diary's words."""
 
 
 class DiaryForgotPasswordForm(DiaryWords, ForgotPasswordForm):
@@ -168,6 +168,24 @@ class DiaryChangeEmailForm(DiaryWords, ChangeEmailForm):
             self.password.errors.append(get_message("PASSWORD_NOT_PROVIDED")[0])
             return False
         return check_current_password(self.password) and valid
+
+
+class DiaryRegisterForm(DiaryWords, RegisterFormV2):
+    """The library's registration form, in Diary's words, with an optional display
+    name (the
+    library passes every field named like a ``User`` attribute to
+    ``create_user``: ``name`` is one)."""
+
+    name = StringField(
+        "Your name (optional)",
+        render_kw={"autocomplete": "name", "maxlength": profile.NAME_MAX_LENGTH},
+    )
+
+    def validate_name(self, field) -> None:
+        try:
+            field.data = profile.clean_name(field.data)
+        except profile.ProfileInvalid as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class DiaryRefreshTokenForm(RefreshTokenForm):

@@ -84,5 +84,10 @@ def _on_user_authenticated(_app, user, **_extra) -> None:
 def _on_password_reset(_app, user, **_extra) -> None:
     client = client_info()
     lockout.unlock(
-        user, reason="password_reset", ip=client.ip, user_agent=client.user_agent
+        user,
+        reason="password_reset",
+        ip=client.ip,
+        user_agent=client.user_agent,
+        # The owner's reset undoes failed guesses, not an administrator's decision.
+        lift_admin_lock=False,
     )

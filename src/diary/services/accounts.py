@@ -1,5 +1,5 @@
-"""Accounts and roles: the built-in roles, the default role of new accounts and the
-demo accounts."""
+"""Accounts and roles: the built-in roles, the default role of new accounts, the
+demo accounts, and deleting an account (its owner's "delete my account")."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_security import hash_password
-from flask_security.utils import naive_utcnow
+from flask_security.utils import naive_utcnow, send_mail
+from sqlalchemy import delete, func, select
 
 from diary import permissions
 from diary.extensions import datastore as user_datastore
 from diary.extensions import db
-from diary.models import Role, User
+from diary.models import AccountLockout, ApiToken, Entry, Role, User
+from diary.services import revocation
+from diary.services.audit import AuditTag, record_event
+from diary.services.sessions import Ended
 
 
 @dataclass(frozen=True)
@@ -90,3 +94,101 @@ def seed_demo_accounts() -> list[tuple[DemoAccount, bool]]:
     db.session.commit()
     return result
 
+
+
+# --- Deleting an account ---------------------------------------------------------
+
+
+class LastAdmin(Exception):
+    """The account is the last active Admin: without it nobody could manage the
+    others (roles, unlocking, deactivation), so it may not go."""
+
+
+def is_last_active_admin(user: User, *, lock: bool = False) -> bool:
+    """Return whether ``user`` is an active Admin and no other active account has
+    the Admin role.
+
+    :param lock: lock the active Admins' rows until the transaction ends
+        (PostgreSQL; SQLite has one writer anyway), so that two Admins deleting
+        their accounts at once cannot both see the other one still there.
+    """
+    if not (user.active and user.has_role(permissions.ADMIN)):
+        return False
+    query = select(User.id).where(
+        User.active.is_(True), User.roles.any(Role.name == permissions.ADMIN)
+    )
+    if lock:
+        query = query.with_for_update()
+    return set(db.session.scalars(query)) <= {user.id}
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What deleting an account removed (counts only: never entry content)."""
+
+    email: str
+    entries: int
+    ended: Ended
+
+
+def delete_account(
+    user: User, *, ip: str | None = None, user_agent: str | None = None
+) -> Deleted:
+    """Delete ``user``'s account at its owner's request, with everything that is
+    theirs; mail them once it is done; return what went.
+
+    In one transaction: every session, remembered device and token is ended (as
+    "sign out everywhere" does, :mod:`diary.services.revocation`) and an
+    ``account:deleted`` event is recorded; then the entries, personal access
+    tokens, lockout record and the user row go, and with the row its roles,
+    passkeys and refresh tokens. The audit log keeps its rows: the database sets
+    their ``user_id`` to NULL (``ON DELETE SET NULL``), and no event holds entry
+    content. The confirmation mail goes out only after the commit.
+
+    :raises LastAdmin: ``user`` is the last active Admin; nothing is changed.
+    """
+    if is_last_active_admin(user, lock=True):
+        db.session.rollback()  # release the row locks
+        raise LastAdmin(user.email)
+    email = user.email
+    entries = db.session.scalar(select(func.count(Entry.id)).where(Entry.user_id == user.id))
+    ended = revocation.end_credentials(
+        user,
+        revocation.Trigger.ACCOUNT_DELETED,
+        ip=ip,
+        user_agent=user_agent,
+        commit=False,
+    )
+    record_event(
+        AuditTag.ACCOUNT_DELETED,
+        user=user,
+        ip=ip,
+        user_agent=user_agent,
+        details={"entries": entries, **ended.details()},
+        commit=False,
+    )
+    # The events are written while the user row is still there; deleting the row
+    # then turns their user_id into NULL.
+    db.session.flush()
+    for model in (Entry, ApiToken, AccountLockout):
+        db.session.execute(
+            delete(model)
+            .where(model.user_id == user.id)
+            .execution_options(synchronize_session="fetch")
+        )
+    user_datastore().delete_user(user)
+    db.session.commit()
+    _notify_deleted(email, entries, ended)
+    return Deleted(email, entries, ended)
+
+
+def _notify_deleted(email: str, entries: int, ended: Ended) -> None:
+    """Mail ``email`` that its Diary account and entries are gone."""
+    send_mail(
+        "Your Diary account was deleted",
+        email,
+        "security/email/account_deleted",
+        email=email,
+        entries=entries,
+        ended=ended,
+    )

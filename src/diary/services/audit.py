@@ -48,6 +48,23 @@ class AuditTag(enum.StrEnum):
     TOKEN_FIRST_USED = "account:token:first_use"
     TOKEN_REVOKED = "account:token:revoked"
     TOKEN_AUTH_FAILURE = "account:token:auth_failure"
+    DISPLAY_NAME_CHANGED = "account:profile:name"
+    TIME_ZONE_CHANGED = "account:profile:time_zone"
+    ACCOUNT_DELETED = "account:deleted"
+    # Access receipts: somebody else opened, edited or deleted the user's entry.
+    ENTRY_ACCESS_READ = "entry:access:read"
+    ENTRY_ACCESS_EDIT = "entry:access:edit"
+    ENTRY_ACCESS_DELETE = "entry:access:delete"
+    # The admin console (issue 10): each carries the acting admin and their reason.
+    LOCKED_BY_ADMIN = "account:lockout:locked_by_admin"
+    ROLE_ADDED = "account:role:added"
+    ROLE_REMOVED = "account:role:removed"
+    PASSWORD_RESET_SENT = "account:password:reset_sent"
+    TWO_FACTOR_RESET = "account:two_factor:reset"
+    ROLE_CREATED = "role:created"
+    PERMISSION_GRANTED = "role:permission:granted"
+    PERMISSION_REVOKED = "role:permission:revoked"
+    AUDIT_PRUNED = "audit_log:pruned"
 
 
 # How each event reads on the user's activity page.
@@ -81,6 +98,22 @@ DESCRIPTIONS: dict[AuditTag, str] = {
     AuditTag.TOKEN_FIRST_USED: "Access token used for the first time",
     AuditTag.TOKEN_REVOKED: "Access token revoked",
     AuditTag.TOKEN_AUTH_FAILURE: "Refused access token",
+    AuditTag.DISPLAY_NAME_CHANGED: "Display name changed",
+    AuditTag.TIME_ZONE_CHANGED: "Time zone changed",
+    AuditTag.ACCOUNT_DELETED: "Account deleted",
+    # The activity page words these with who, which entry and why (services.receipts).
+    AuditTag.ENTRY_ACCESS_READ: "Somebody else read one of your entries",
+    AuditTag.ENTRY_ACCESS_EDIT: "Somebody else edited one of your entries",
+    AuditTag.ENTRY_ACCESS_DELETE: "Somebody else deleted one of your entries",
+    AuditTag.LOCKED_BY_ADMIN: "Account locked by an administrator",
+    AuditTag.ROLE_ADDED: "Role added by an administrator",
+    AuditTag.ROLE_REMOVED: "Role removed by an administrator",
+    AuditTag.PASSWORD_RESET_SENT: "Password reset link sent by an administrator",
+    AuditTag.TWO_FACTOR_RESET: "Two-factor authentication reset by an administrator",
+    AuditTag.ROLE_CREATED: "Role created",
+    AuditTag.PERMISSION_GRANTED: "Permission granted to a role",
+    AuditTag.PERMISSION_REVOKED: "Permission revoked from a role",
+    AuditTag.AUDIT_PRUNED: "Old audit events deleted",
 }
 
 

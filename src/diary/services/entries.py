@@ -5,6 +5,13 @@ rule: what an actor may do with an entry is a permission of their roles, like
 every other right: ``entry:read-own``, ``entry:edit-own`` and ``entry:delete-own``
 for their own entries, the matching ``*-any`` permission for anybody's.
 
+Somebody else's entry is reached with an ``*-any`` permission only for a reason
+(:mod:`diary.services.receipts`): :func:`get_entry`, :func:`update_entry`,
+:func:`delete_entry` and :func:`list_user_entries` take an
+:class:`~diary.services.receipts.Access`, refuse without one with
+:class:`ReasonRequired`, and record each use in the owner's audit log. An actor's
+own entries need no reason and record nothing.
+
 The acting party is an :class:`Actor`: the request's identity
 (:class:`diary.services.credentials.Identity`), whose permissions are what its
 credential may use, never simply what its roles hold.
@@ -27,6 +34,8 @@ from diary import permissions
 from diary.extensions import db
 from diary.models import Entry
 from diary.models.types import utcnow
+from diary.services import receipts
+from diary.services.receipts import Access
 
 
 # Entry ids are 32-bit integers in every database (PostgreSQL's INTEGER); ids start at 1.
@@ -64,6 +73,33 @@ class InvalidCursor(EntryError):
 
 class EntryConflict(EntryError):
     """The entry changed after the version the actor based an edit on."""
+
+
+@dataclass(frozen=True)
+class EntryHeader:
+    """What an entry is, without what it says: for pages that ask for a reason
+    before they show somebody else's entry."""
+
+    id: int
+    user_id: int
+    author_name: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, entry: Entry) -> "EntryHeader":
+        return cls(entry.id, entry.user_id, entry.author.display_name,
+                   entry.created_at, entry.updated_at)
+
+
+class ReasonRequired(EntryError):
+    """The entry is somebody else's: the actor may reach it, but only with a reason
+    (missing or invalid: ``str(error)`` says which, for the user). ``entry`` is its
+    header (None for a list of entries); nothing was recorded or changed."""
+
+    def __init__(self, message: str, entry: EntryHeader | None = None):
+        super().__init__(message)
+        self.entry = entry
 
 
 class Action(enum.Enum):
@@ -155,19 +191,60 @@ def may(actor: Actor, action: Action, entry: Entry) -> bool:
     return action.allowed(actor, entry.user_id)
 
 
-def get_entry(actor: Actor, entry_id: int, action: Action = Action.READ) -> Entry:
-    """Return the entry ``entry_id`` if ``actor`` may do ``action`` with it.
+def get_entry(
+    actor: Actor, entry_id: int, action: Action = Action.READ, access: Access | None = None
+) -> Entry:
+    """Return the entry ``entry_id`` to show its content, if ``actor`` may do
+    ``action`` with it (``Action.EDIT`` to open it in the editor).
+
+    Somebody else's entry is shown only with a reason in ``access``, and showing
+    it is recorded (``entry:access:read``) and committed.
 
     :raises EntryNotFound: no such entry.
     :raises EntryAccessDenied: it exists but belongs to somebody else and the actor
         lacks the permission for ``action``.
+    :raises ReasonRequired: somebody else's entry without a valid reason.
     """
+    entry = _allowed_entry(actor, entry_id, action)
+    if entry.user_id != actor.id:
+        receipts.record(actor.id, receipts.AccessKind.READ, [entry], _reasoned(entry, access))
+    return entry
+
+
+def entry_header(actor: Actor, entry_id: int, action: Action = Action.READ) -> EntryHeader:
+    """Return what entry ``entry_id`` is (author, dates), not what it says, if
+    ``actor`` may do ``action`` with it; records nothing.
+
+    :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
+    """
+    return EntryHeader.of(_allowed_entry(actor, entry_id, action))
+
+
+def needs_reason(actor: Actor, entry: Entry | EntryHeader) -> bool:
+    """Return whether ``actor`` must give a reason to reach ``entry``: it is not theirs."""
+    return entry.user_id != actor.id
+
+
+def _allowed_entry(actor: Actor, entry_id: int, action: Action) -> Entry:
     entry = db.session.get(Entry, entry_id)
     if entry is None:
         raise EntryNotFound(entry_id)
     if not may(actor, action, entry):
         raise EntryAccessDenied(entry_id)
     return entry
+
+
+def _reasoned(entry: Entry | None, access: Access | None) -> Access:
+    """Return ``access`` with its reason cleaned.
+
+    :raises ReasonRequired: no reason, or one that breaks a rule.
+    """
+    access = access or Access()
+    try:
+        reason = receipts.clean_reason(access.reason)
+    except receipts.InvalidReason as exc:
+        raise ReasonRequired(str(exc), EntryHeader.of(entry) if entry else None) from None
+    return Access(reason, access.ip, access.user_agent)
 
 
 def create_entry(author: Actor, content: str | None) -> Entry:
@@ -189,30 +266,54 @@ def update_entry(
     entry_id: int,
     content: str | None,
     expected_updated_at: datetime | None = None,
+    access: Access | None = None,
 ) -> Entry:
     """Replace the content of entry ``entry_id`` and return it.
+
+    Somebody else's entry needs a reason in ``access``; the edit is recorded
+    (``entry:access:edit``) in the same commit as the change.
 
     :param expected_updated_at: if given, the ``updated_at`` of the version the edit
         is based on; the edit is refused if the entry changed since (lost update).
     :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
+    :raises ReasonRequired: somebody else's entry without a valid reason; nothing
+        is changed.
     :raises EntryInvalid: see :func:`clean_content`; nothing is changed.
     :raises EntryConflict: the entry changed after ``expected_updated_at``.
     """
-    entry = get_entry(actor, entry_id, Action.EDIT)
+    entry = _allowed_entry(actor, entry_id, Action.EDIT)
+    others = needs_reason(actor, entry)
+    if others:
+        access = _reasoned(entry, access)
     if expected_updated_at is not None and entry.updated_at != expected_updated_at:
         raise EntryConflict(entry_id)
     entry.content = clean_content(content)
     entry.updated_at = utcnow()
-    db.session.commit()
+    if others:
+        receipts.record(actor.id, receipts.AccessKind.EDIT, [entry], access)
+    else:
+        db.session.commit()
     return entry
 
 
-def delete_entry(actor: Actor, entry_id: int) -> None:
+def delete_entry(actor: Actor, entry_id: int, access: Access | None = None) -> None:
     """Delete entry ``entry_id``.
 
+    Somebody else's entry needs a reason in ``access``; the deletion is recorded
+    (``entry:access:delete``, with the entry's id and date, not its content) in the
+    same commit.
+
     :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
+    :raises ReasonRequired: somebody else's entry without a valid reason; nothing
+        is deleted.
     """
-    entry = get_entry(actor, entry_id, Action.DELETE)
+    entry = _allowed_entry(actor, entry_id, Action.DELETE)
+    if needs_reason(actor, entry):
+        access = _reasoned(entry, access)
+        db.session.delete(entry)
+        # The entry's id and date are still loaded; record() commits both.
+        receipts.record(actor.id, receipts.AccessKind.DELETE, [entry], access)
+        return
     db.session.delete(entry)
     db.session.commit()
 
@@ -241,23 +342,34 @@ def list_user_entries(
     cursor: str | None = None,
     limit: int | None = None,
     q: str | None = None,
+    access: Access | None = None,
 ) -> Page:
     """Return one page of user ``user_id``'s entries as :func:`list_own_entries` does.
 
     Their own need ``entry:read-own`` (or ``-any``); somebody else's need
-    ``entry:read-any``. An unknown ``user_id`` gives an empty page, so this is no
-    way to probe for accounts.
+    ``entry:read-any`` and a reason in ``access``, and each entry on the page is
+    recorded as read (``entry:access:read``). An unknown ``user_id`` gives an empty
+    page, so this is no way to probe for accounts.
 
     :raises EntryAccessDenied: without the permission.
+    :raises ReasonRequired: somebody else's entries without a valid reason.
     :raises InvalidCursor: see :func:`list_own_entries`.
     """
     if not Action.READ.allowed(actor, user_id):
         raise EntryAccessDenied(f"user {user_id}")
-    return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q)
+    if user_id == actor.id:
+        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q)
+    access = _reasoned(None, access)
+    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q)
+    receipts.record(actor.id, receipts.AccessKind.READ, page.entries, access)
+    return page
 
 
 def list_all_entries(actor: Actor, cursor: str | None = None, limit: int | None = None) -> Page:
     """Return one page of everybody's entries, newest first, with their authors.
+
+    For lists of who wrote what and when: the content of somebody else's entry is
+    shown through :func:`get_entry`, which asks for a reason and records it.
 
     :raises EntryAccessDenied: the actor lacks ``entry:read-any``.
     :raises InvalidCursor: see :func:`list_own_entries`.

@@ -22,7 +22,7 @@ cannot slip past the threshold (see ``tests/services/test_lockout.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import and_, case, or_, select, update
@@ -34,6 +34,10 @@ from diary.services import audit
 from diary.services.audit import AuditTag
 
 _table = AccountLockout.__table__
+
+# An administrator's lock (the admin console) lasts until an administrator lifts
+# it: failures never end it, and neither does the owner's password reset.
+ADMIN_LOCK_UNTIL = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 
 def now() -> datetime:
@@ -187,6 +191,46 @@ def record_success(user: User) -> None:
     db.session.execute(_clear(user.id))
 
 
+def held_by_admin(user: User) -> bool:
+    """Return whether ``user``'s account is locked by an administrator."""
+    until = locked_until(user)
+    return until is not None and until >= ADMIN_LOCK_UNTIL
+
+
+def lock_by_admin(
+    user: User,
+    *,
+    reason: str,
+    actor: User | None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    commit: bool = True,
+) -> None:
+    """Lock ``user``'s account until an administrator unlocks it, and record it
+    with ``actor`` and ``reason``. Its sessions and tokens are refused at once
+    (:func:`diary.services.credentials.admit`), not ended: they work again once
+    the account is unlocked."""
+    insert = dialect_insert(db.engine.dialect.name)
+    db.session.execute(
+        insert(_table)
+        .values(user_id=user.id, failures=0, lockouts=0, locked_until=ADMIN_LOCK_UNTIL)
+        .on_conflict_do_update(
+            index_elements=[_table.c.user_id], set_={"locked_until": ADMIN_LOCK_UNTIL}
+        )
+    )
+    audit.record_event(
+        AuditTag.LOCKED_BY_ADMIN,
+        user=user,
+        actor=actor,
+        ip=ip,
+        user_agent=user_agent,
+        details={"reason": reason},
+        commit=False,
+    )
+    if commit:
+        db.session.commit()
+
+
 def unlock(
     user: User,
     *,
@@ -194,13 +238,23 @@ def unlock(
     actor: User | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
+    lift_admin_lock: bool = True,
 ) -> bool:
     """Unlock ``user``'s account and forget its failures; record the unlock in the
     audit log if the account was locked.
 
-    :param reason: why, for the audit log: ``password_reset``, ``cli``, ``admin``.
+    :param reason: why, for the audit log: ``password_reset``, ``cli``, or the
+        reason an administrator gave in the admin console.
+    :param lift_admin_lock: False: an administrator's lock stays (the owner's own
+        password reset forgets the failures but cannot lift it).
     :return: whether the account was locked.
     """
+    if not lift_admin_lock and held_by_admin(user):
+        db.session.execute(
+            update(_table).where(_table.c.user_id == user.id).values(failures=0)
+        )
+        db.session.commit()
+        return False
     was_locked = is_locked(user)
     db.session.execute(_clear(user.id))
     if was_locked:

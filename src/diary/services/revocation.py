@@ -11,6 +11,7 @@ a password reset          every session
 an email change           every session but the one that confirmed it
 "sign out everywhere"     every session, this one too
 deactivation              every session
+deleting the account      every session (and then the account)
 the first second factor   every session but the one that set it up
 ========================  =======================================================
 
@@ -45,6 +46,7 @@ class Trigger(enum.StrEnum):
     SIGN_OUT_EVERYWHERE = "sign_out_everywhere"
     DEACTIVATED = "deactivated"
     TWO_FACTOR_ENROLLED = "two_factor_enrolled"
+    ACCOUNT_DELETED = "account_deleted"
 
 
 def end_credentials(
@@ -53,6 +55,7 @@ def end_credentials(
     *,
     keep_session: str | None = None,
     actor: User | None = None,
+    reason: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
     commit: bool = True,
@@ -61,6 +64,7 @@ def end_credentials(
     tokens, personal access tokens and auth tokens; record it; return what was
     ended.
 
+    :param reason: an administrator's reason (the admin console), kept in the event.
     :param commit: commit now (default); False inside a change the library commits
         itself (a password change …), so that the change, its record and what it
         ends are stored together or not at all.
@@ -88,7 +92,8 @@ def end_credentials(
         actor=actor,
         ip=ip,
         user_agent=user_agent,
-        details={"trigger": str(trigger), **ended.details()},
+        details={"trigger": str(trigger), **ended.details()}
+        | ({"reason": reason} if reason else {}),
         commit=False,
     )
     if commit:
@@ -140,6 +145,13 @@ def watch_deactivations() -> None:
 
 
 PENDING_KEY = "diary_deactivated"
+REASONS_KEY = "diary_deactivation_reasons"
+
+
+def note_deactivation_reason(session: Session, user: User, reason: str) -> None:
+    """Keep an administrator's ``reason`` for deactivating ``user`` until the
+    deactivation commits, for the mail that tells the user."""
+    session.info.setdefault(REASONS_KEY, {})[user.id] = reason
 
 
 def _on_flush(session: Session, _context, _instances) -> None:
@@ -188,6 +200,7 @@ def _on_flush(session: Session, _context, _instances) -> None:
 
 def _after_commit(session: Session) -> None:
     pending = session.info.pop(PENDING_KEY, None)
+    reasons = session.info.pop(REASONS_KEY, {})
     if not pending:
         return
     for user_id, email, ended in pending:
@@ -199,8 +212,10 @@ def _after_commit(session: Session) -> None:
             user_id=user_id,
             email=email,
             ended=ended,
+            reason=reasons.get(user_id),
         )
 
 
 def _after_rollback(session: Session, _previous) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(REASONS_KEY, None)

@@ -1,20 +1,79 @@
 """The user's own account pages under ``/account``.
 
 ``/account`` is one page made of sections, each a template of its own under
-``templates/account/`` (password and email, sessions, factors, tokens), so each
-feature keeps its part of the page next to its code.
+``templates/account/`` (name and time zone, password and email, sessions,
+factors, tokens, deleting the account), so each feature keeps its part of the
+page next to its code.
+
+Deleting the account has a page of its own (``/account/delete``) that needs a
+fresh sign-in, as creating a token does (:mod:`diary.web.tokens`), and the email
+address typed in as confirmation; the rule (what goes, what stays, the last
+Admin) is :func:`diary.services.accounts.delete_account`.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_security import auth_required, current_user, logout_user, url_for_security
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField, ValidationError
 
 from diary.database import reads_only
 from diary.security.client import client_info
 from diary.security.identity import current_device
-from diary.services import audit, revocation, sessions
+from diary.services import accounts, audit, profile, receipts, revocation, sessions
 from diary.web import bp
+from diary.web.tokens import _freshness, _grace
+
+
+class ProfileForm(FlaskForm):
+    """The user's display name and time zone."""
+
+    name = StringField(
+        "Display name",
+        description=(
+            f"Optional, up to {profile.NAME_MAX_LENGTH} characters. "
+            "Leave it empty to be greeted by your email address."
+        ),
+        render_kw={"autocomplete": "name", "maxlength": profile.NAME_MAX_LENGTH},
+    )
+    time_zone = SelectField("Time zone", description="Dates on every page are shown in it.")
+    submit = SubmitField("Save")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = list(profile.time_zones())
+
+    def validate_name(self, field) -> None:
+        try:
+            field.data = profile.clean_name(field.data)
+        except profile.ProfileInvalid as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class DeleteAccountForm(FlaskForm):
+    """Delete the account, confirmed by typing its email address."""
+
+    confirmation = StringField(
+        "Type your email address to confirm",
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    submit = SubmitField("Delete my account and all my entries")
+
+    def validate_confirmation(self, field) -> None:
+        typed = (field.data or "").strip().casefold()
+        if not typed or typed != current_user.email.casefold():
+            raise ValidationError(
+                "That is not your email address: type it exactly to delete your account."
+            )
+
+
+def _account_page(form: ProfileForm | None = None, status: int = 200):
+    if form is None:
+        form = ProfileForm(
+            formdata=None, name=current_user.name, time_zone=current_user.time_zone
+        )
+    return render_template("account/index.html", profile_form=form), status
 
 
 @bp.get("/account")
@@ -22,7 +81,75 @@ from diary.web import bp
 @auth_required()
 def account():
     """The account overview."""
-    return render_template("account/index.html")
+    return _account_page()
+
+
+@bp.post("/account/profile")
+@auth_required()
+def update_profile():
+    """Set the display name (empty clears it) and the time zone."""
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _account_page(form, status=422)
+    client = client_info()
+    try:
+        changed = profile.update_profile(
+            current_user,
+            name=form.name.data,
+            time_zone=form.time_zone.data,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+    except profile.ProfileInvalid as exc:
+        getattr(form, exc.field).errors.append(str(exc))
+        return _account_page(form, status=422)
+    flash("Your profile has been saved." if changed else "Nothing to change.", "success")
+    return redirect(url_for("web.account"))
+
+
+def _delete_page(form: DeleteAccountForm, status: int = 200, last_admin: bool | None = None):
+    if last_admin is None:
+        last_admin = accounts.is_last_active_admin(current_user)
+    response = current_app.make_response(
+        (render_template("account/delete.html", form=form, last_admin=last_admin), status)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/account/delete")
+@reads_only
+@auth_required(within=_freshness, grace=_grace)
+def delete_account_page():
+    """What deleting the account does, and the form that does it (after a fresh
+    sign-in: a stale session confirms the password first, then comes back)."""
+    return _delete_page(DeleteAccountForm(formdata=None))
+
+
+@bp.post("/account/delete")
+@auth_required(within=_freshness, grace=_grace)
+def delete_account():
+    """Delete the account, its entries and every way into it; sign this browser
+    out. CSRF: checked by CSRFProtect for every POST."""
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return _delete_page(form, status=422)
+    client = client_info()
+    try:
+        deleted = accounts.delete_account(
+            current_user._get_current_object(), ip=client.ip, user_agent=client.user_agent
+        )
+    except accounts.LastAdmin:
+        return _delete_page(form, status=409, last_admin=True)
+    # The user row is gone: this browser's session goes with it (no sign-out
+    # event is recorded for an account that no longer exists).
+    logout_user()
+    flash(
+        f"Your account {deleted.email} and its entries have been deleted. "
+        "A confirmation is on its way to that address.",
+        "info",
+    )
+    return redirect(url_for_security("login"))
 
 
 @bp.post("/account/sign-out-everywhere")
@@ -108,6 +235,8 @@ def activity():
         "account/activity.html",
         events=events,
         describe=audit.describe,
+        # Other people's access to the user's entries: who, which entry, why.
+        access=receipts.describe_events(events),
         short_user_agent=short_user_agent,
     )
 

@@ -1,20 +1,49 @@
-"""Template filters for friendly dates, and the ``when(entry)`` global built on them."""
+"""Template filters for friendly dates, and the ``when(entry)`` global built on them.
+
+Dates are stored in UTC and shown in the signed-in user's time zone
+(``User.time_zone``, set on ``/account``); anonymous pages use UTC. The zone is
+looked up once per request (:func:`user_zone`), and converting a date to it is a
+C call, so a list of entries costs what it did in UTC (bench/dashboard). The
+``datetime`` attribute of ``<time>`` stays in UTC (:func:`iso_time`): it is for
+machines, the text is for people.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 
+from flask import g, has_request_context
+from flask_security import current_user
 from markupsafe import Markup, escape
 
+from diary.services import profile
 from diary.web import bp
+
+_ZONE_KEY = "diary_user_zone"
+
+
+def user_zone() -> tzinfo:
+    """Return the time zone of this request's user (UTC when nobody is signed in,
+    or outside a request)."""
+    if not has_request_context():
+        return profile.UTC
+    zone = g.get(_ZONE_KEY)
+    if zone is None:
+        zone = profile.zone(getattr(current_user, "time_zone", None))
+        setattr(g, _ZONE_KEY, zone)
+    return zone
 
 
 @bp.app_template_filter("friendly_time")
-def friendly_time(value: datetime, now: datetime | None = None) -> str:
-    """Return ``value`` as people say it: "just now", "5 minutes ago",
-    "yesterday at 14:05", "3 March at 09:00" or "3 March 2024"."""
-    now = now or datetime.now(timezone.utc)
-    value = value.astimezone(timezone.utc)
+def friendly_time(
+    value: datetime, now: datetime | None = None, zone: tzinfo | None = None
+) -> str:
+    """Return ``value`` as people say it, in ``zone`` (default: the user's): "just
+    now", "5 minutes ago", "yesterday at 14:05", "3 March at 09:00" or
+    "3 March 2024". "Yesterday" and the year are those of ``zone``'s calendar."""
+    zone = zone or user_zone()
+    now = (now or datetime.now(timezone.utc)).astimezone(zone)
+    value = value.astimezone(zone)
     seconds = (now - value).total_seconds()
     if seconds < 60:
         return "just now"
@@ -39,23 +68,38 @@ def iso_time(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+@bp.app_template_filter("local_time")
+def local_time(value: datetime, fmt: str = "%Y-%m-%d %H:%M %Z", zone: tzinfo | None = None) -> str:
+    """Return ``value`` in ``zone`` (default: the user's), formatted by ``fmt``
+    (``strftime``; the default ends with the zone's abbreviation, e.g. "CET")."""
+    return value.astimezone(zone or user_zone()).strftime(fmt)
+
+
+@bp.app_template_global("now_local")
+def now_local(fmt: str = "%H:%M", zone: tzinfo | None = None) -> str:
+    """Return the current time in ``zone`` (default: the user's), formatted."""
+    return local_time(datetime.now(timezone.utc), fmt, zone)
+
+
 @bp.app_template_global("when")
-def when(entry, now: datetime | None = None) -> Markup:
-    """Return the ``<time>`` element saying when ``entry`` was written, followed by
-    "(edited …)" if it was changed more than a second after.
+def when(entry, now: datetime | None = None, zone: tzinfo | None = None) -> Markup:
+    """Return the ``<time>`` element saying when ``entry`` was written, in ``zone``
+    (default: the user's), followed by "(edited …)" if it was changed more than a
+    second after.
 
     Python rather than a Jinja macro: lists render it once per entry, and as a macro
     with three filters it was a large share of the dashboard's rendering time
     (bench/dashboard).
     """
+    zone = zone or user_zone()
     now = now or datetime.now(timezone.utc)
-    created = entry.created_at.astimezone(timezone.utc)
+    created = entry.created_at.astimezone(zone)
     html = (
-        f'<time datetime="{iso_time(created)}" title="{created:%Y-%m-%d %H:%M} UTC">'
-        f"{escape(friendly_time(created, now))}</time>"
+        f'<time datetime="{iso_time(created)}" title="{created:%Y-%m-%d %H:%M} {created.tzname()}">'
+        f"{escape(friendly_time(created, now, zone))}</time>"
     )
     if (entry.updated_at - created).total_seconds() > 1:
         html += (
-            f'\n<small class="muted">(edited {escape(friendly_time(entry.updated_at, now))})</small>'
+            f'\n<small class="muted">(edited {escape(friendly_time(entry.updated_at, now, zone))})</small>'
         )
     return Markup(html)

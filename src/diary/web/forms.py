@@ -1,8 +1,9 @@
 """Forms of the diary pages. Flask-WTF adds and checks the CSRF token; the content
-rules themselves live in :mod:`diary.services.entries`."""
+rules themselves live in :mod:`diary.services.entries`, the rules of a reason in
+:mod:`diary.services.receipts`."""
 
 from flask_wtf import FlaskForm
-from wtforms import SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 
 
 class EntryForm(FlaskForm):
@@ -12,7 +13,22 @@ class EntryForm(FlaskForm):
     submit = SubmitField("Save entry")
 
 
-class DeleteForm(FlaskForm):
-    """A button that deletes an entry (POST with a CSRF token)."""
+class EditEntryForm(EntryForm):
+    """Edit one entry; somebody else's needs the reason too (kept with the receipt)."""
 
+    reason = StringField("Why are you editing this entry? (the writer sees this)")
+
+
+class ReasonForm(FlaskForm):
+    """Say why you need somebody else's entry before it is shown."""
+
+    reason = StringField("Why do you need this entry? (the writer sees this)")
+    submit = SubmitField("Continue")
+
+
+class DeleteForm(FlaskForm):
+    """A button that deletes an entry (POST with a CSRF token); somebody else's
+    needs a reason."""
+
+    reason = StringField("Why are you deleting this entry? (the writer sees this)")
     submit = SubmitField("Delete")

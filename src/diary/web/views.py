@@ -14,9 +14,11 @@ from flask_security import auth_required, permissions_accepted, permissions_requ
 from diary import permissions as perm
 from diary.database import reads_only
 from diary.security.identity import current_identity
-from diary.services import entries
+from diary.security.client import client_info
+from diary.services import entries, receipts
+from diary.services.receipts import Access
 from diary.web import bp
-from diary.web.forms import DeleteForm, EntryForm
+from diary.web.forms import DeleteForm, EditEntryForm, EntryForm, ReasonForm
 
 # The HTTP status of a form shown again because its content was refused.
 INVALID_STATUS = 422
@@ -81,19 +83,35 @@ def new_entry():
     return _dashboard(form, INVALID_STATUS)
 
 
-@bp.get("/entry/<int:entry_id>")
+@bp.route("/entry/<int:entry_id>", methods=["GET", "POST"])
 @reads_only
 @auth_required()
 @permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
 def view_entry(entry_id: int):
-    """One entry: the owner's, or anybody's for ``entry:read-any``."""
-    entry = _fetch(entry_id, entries.Action.READ)
-    return render_template(
-        "web/entry.html",
-        entry=entry,
-        may_edit=entries.may(current_identity(), entries.Action.EDIT, entry),
-        may_delete=entries.may(current_identity(), entries.Action.DELETE, entry),
-    )
+    """One entry: the owner's, or anybody's for ``entry:read-any``.
+
+    Somebody else's entry is not shown on GET: the page asks why, and the POST of
+    the reason records the access (diary.services.receipts) and shows the entry.
+    """
+    actor = current_identity()
+    if request.method == "GET":
+        header = _header(entry_id, entries.Action.READ)
+        if entries.needs_reason(actor, header):
+            return _ask_reason(header, ReasonForm(), "read")
+        return _show_entry(_fetch(entry_id, entries.Action.READ))
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        entry = entries.get_entry(actor, entry_id, entries.Action.READ, _access(form.reason.data))
+    except entries.EntryNotFound:
+        abort(404)
+    except entries.EntryAccessDenied:
+        abort(403)
+    except entries.ReasonRequired as exc:
+        form.reason.errors.append(str(exc))
+        return _ask_reason(exc.entry, form, "read", INVALID_STATUS)
+    return _show_entry(entry, reason=form.reason.data)
 
 
 @bp.route("/edit_entry/<int:entry_id>", methods=["GET", "POST"])
@@ -102,26 +120,57 @@ def view_entry(entry_id: int):
 @permissions_accepted(perm.ENTRY_EDIT_OWN, perm.ENTRY_EDIT_ANY)
 def edit_entry(entry_id: int):
     """Edit an entry: one's own with ``entry:edit-own``, anybody's with
-    ``entry:edit-any``."""
-    entry = _fetch(entry_id, entries.Action.EDIT)
-    form = EntryForm(obj=entry)
-    status = 200
-    if request.method == "POST":
-        status = INVALID_STATUS
-        if form.validate_on_submit():
-            try:
-                entries.update_entry(current_identity(), entry_id, form.content.data)
-            except entries.EntryInvalid as exc:
-                form.content.errors.append(str(exc))
-            else:
-                flash("Entry updated.", "success")
-                return redirect(url_for("web.view_entry", entry_id=entry_id))
-    return (
-        render_template(
-            "web/edit_entry.html", form=form, entry=entry, max_length=entries.max_length()
-        ),
-        status,
-    )
+    ``entry:edit-any``.
+
+    Somebody else's entry: GET asks why; posting the reason alone opens the
+    editor (a recorded read, the content is shown); posting the content with the
+    reason saves it and records the edit.
+    """
+    actor = current_identity()
+    if request.method == "GET":
+        header = _header(entry_id, entries.Action.EDIT)
+        if entries.needs_reason(actor, header):
+            return _ask_reason(header, ReasonForm(), "edit")
+        entry = _fetch(entry_id, entries.Action.EDIT)
+        return _editor(EditEntryForm(obj=entry), entry)
+    if "content" not in request.form:
+        # The reason step of somebody else's entry: open the editor.
+        reason_form = ReasonForm()
+        if not reason_form.validate_on_submit():
+            abort(400)
+        reason = reason_form.reason.data
+        try:
+            entry = entries.get_entry(actor, entry_id, entries.Action.EDIT, _access(reason))
+        except entries.ReasonRequired as exc:
+            reason_form.reason.errors.append(str(exc))
+            return _ask_reason(exc.entry, reason_form, "edit", INVALID_STATUS)
+        except entries.EntryNotFound:
+            abort(404)
+        except entries.EntryAccessDenied:
+            abort(403)
+        return _editor(EditEntryForm(formdata=None, obj=entry, reason=reason), entry)
+    form = EditEntryForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        entry = entries.update_entry(
+            actor, entry_id, form.content.data, access=_access(form.reason.data)
+        )
+    except entries.EntryNotFound:
+        abort(404)
+    except entries.EntryAccessDenied:
+        abort(403)
+    except entries.ReasonRequired as exc:
+        form.reason.errors.append(str(exc))
+    except entries.EntryInvalid as exc:
+        form.content.errors.append(str(exc))
+    else:
+        flash("Entry updated.", "success")
+        if entries.needs_reason(actor, entry):
+            # The entry page would ask for a reason again: the list instead.
+            return redirect(url_for("web.all_entries"))
+        return redirect(url_for("web.view_entry", entry_id=entry_id))
+    return _editor(form, _header(entry_id, entries.Action.EDIT), INVALID_STATUS)
 
 
 @bp.get("/delete_entry/<int:entry_id>")
@@ -129,10 +178,15 @@ def edit_entry(entry_id: int):
 @auth_required()
 @permissions_accepted(perm.ENTRY_DELETE_OWN, perm.ENTRY_DELETE_ANY)
 def confirm_delete_entry(entry_id: int):
-    """Ask before deleting: the page every Delete link opens, with the button that
-    posts to :func:`delete_entry`. It changes nothing and needs no script, so the
-    question is asked in every browser; somebody else's entry is named by its
-    author and date, not shown."""
+    """Ask before deleting: the page every Delete link of a list opens, with the
+    button that posts to :func:`delete_entry`. It changes nothing and needs no
+    script, so the question is asked in every browser. One's own entry is shown
+    with "This cannot be undone."; somebody else's is not shown: the page asks why,
+    as its Delete button would."""
+    actor = current_identity()
+    header = _header(entry_id, entries.Action.DELETE)
+    if entries.needs_reason(actor, header):
+        return _ask_reason(header, DeleteForm(), "delete")
     entry = _fetch(entry_id, entries.Action.DELETE)
     return render_template("web/delete_entry.html", entry=entry, delete_form=DeleteForm())
 
@@ -142,18 +196,82 @@ def confirm_delete_entry(entry_id: int):
 @permissions_accepted(perm.ENTRY_DELETE_OWN, perm.ENTRY_DELETE_ANY)
 def delete_entry(entry_id: int):
     """Delete an entry: one's own with ``entry:delete-own``, anybody's with
-    ``entry:delete-any``."""
+    ``entry:delete-any`` and a reason (asked for if the button came without one)."""
     form = DeleteForm()
     if not form.validate_on_submit():
         abort(400)
+    actor = current_identity()
+    others = entries.needs_reason(actor, _header(entry_id, entries.Action.DELETE))
     try:
-        entries.delete_entry(current_identity(), entry_id)
+        entries.delete_entry(actor, entry_id, _access(form.reason.data))
     except entries.EntryNotFound:
         abort(404)
     except entries.EntryAccessDenied:
         abort(403)
+    except entries.ReasonRequired as exc:
+        if form.reason.data:  # a button without the field only asks, it is no mistake
+            form.reason.errors.append(str(exc))
+        return _ask_reason(exc.entry, form, "delete", INVALID_STATUS)
     flash("Entry deleted.", "success")
+    if others and actor.may(perm.ENTRY_READ_ANY):
+        return redirect(url_for("web.all_entries"))
     return redirect(url_for("web.dashboard"))
+
+
+def _access(reason: str | None) -> Access:
+    client = client_info()
+    return Access(reason, client.ip, client.user_agent)
+
+
+def _header(entry_id: int, action: entries.Action) -> entries.EntryHeader:
+    try:
+        return entries.entry_header(current_identity(), entry_id, action)
+    except entries.EntryNotFound:
+        abort(404)
+    except entries.EntryAccessDenied:
+        abort(403)
+
+
+def _ask_reason(entry: entries.EntryHeader, form, purpose: str, status: int = 200):
+    """The page that asks why before somebody else's entry is shown or changed."""
+    return (
+        render_template(
+            "web/access_reason.html",
+            entry=entry,
+            form=form,
+            purpose=purpose,
+            max_length=receipts.REASON_MAX_LENGTH,
+        ),
+        status,
+    )
+
+
+def _show_entry(entry, reason: str | None = None):
+    actor = current_identity()
+    delete_form = DeleteForm(formdata=None, reason=reason)
+    return render_template(
+        "web/entry.html",
+        entry=entry,
+        may_edit=entries.may(actor, entries.Action.EDIT, entry),
+        may_delete=entries.may(actor, entries.Action.DELETE, entry),
+        needs_reason=entries.needs_reason(actor, entry),
+        delete_form=delete_form,
+        reason_max_length=receipts.REASON_MAX_LENGTH,
+    )
+
+
+def _editor(form: EditEntryForm, entry, status: int = 200):
+    return (
+        render_template(
+            "web/edit_entry.html",
+            form=form,
+            entry=entry,
+            needs_reason=entries.needs_reason(current_identity(), entry),
+            max_length=entries.max_length(),
+            reason_max_length=receipts.REASON_MAX_LENGTH,
+        ),
+        status,
+    )
 
 
 @bp.get("/all")
