@@ -130,6 +130,7 @@ def matching(text: str):
     return or_(
         func.lower(User.email).like(pattern, escape="\\"),
         func.lower(User.username).like(pattern, escape="\\"),
+        func.lower(User.name).like(pattern, escape="\\"),
     )
 
 
