@@ -396,3 +396,22 @@ def test_the_owners_password_reset_does_not_lift_an_admin_lock(app, admin_browse
     assert AuthActions(owner).login(WRITER, NEW_PASSPHRASE).status_code != 302
     assert submit(admin_browser, f"/admin/users/{writer}/unlock", {"reason": REASON}).status_code == 302
     assert AuthActions(owner).login(WRITER, NEW_PASSPHRASE).status_code == 302
+
+
+def test_the_list_searches_the_display_name(app, admin_browser, demo_users):
+    with app.app_context():
+        db.session.get(User, demo_users[WRITER]).name = "Winifred Quill"
+        db.session.commit()
+    page = admin_browser.get("/admin/users?q=quill").get_data(as_text=True)
+    assert WRITER in page and "test@me.com" not in page
+
+
+def test_the_user_sees_who_acted_on_their_account_and_why(app, admin_browser, demo_users):
+    writer = demo_users[WRITER]
+    assert submit(admin_browser, f"/admin/users/{writer}/lock", {"reason": REASON}).status_code == 302
+    assert submit(admin_browser, f"/admin/users/{writer}/unlock", {"reason": "Sorted out"}).status_code == 302
+    browser = app.test_client()
+    assert AuthActions(browser).login().status_code == 302
+    page = browser.get("/account/activity").get_data(as_text=True)
+    assert f"by {ADMIN} (reason: {REASON})" in page
+    assert f"by {ADMIN} (reason: Sorted out)" in page

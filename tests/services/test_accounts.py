@@ -10,7 +10,7 @@ from diary import permissions
 from diary.extensions import db
 from diary.security.core import security
 from diary.models import Role, User
-from diary.services import accounts
+from diary.services import accounts, lockout
 
 
 @pytest.fixture
@@ -210,6 +210,13 @@ def test_the_last_active_admin_cannot_delete_their_account(app, demo_users, outb
         db.session.commit()
         assert accounts.is_last_active_admin(admin)
         second.active = True
+        db.session.commit()
+        assert not accounts.is_last_active_admin(admin)
+        # A locked Admin does not count either: they cannot sign in to manage.
+        lockout.lock_by_admin(second, reason="test", actor=None)
+        db.session.commit()
+        assert accounts.is_last_active_admin(admin)
+        lockout.unlock(second, reason="test")
         db.session.commit()
         assert not accounts.is_last_active_admin(admin)
         accounts.delete_account(admin)

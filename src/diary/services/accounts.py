@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_security import hash_password
 from flask_security.utils import naive_utcnow, send_mail
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, not_, select
 
 from diary import permissions
 from diary.extensions import datastore as user_datastore
 from diary.extensions import db
 from diary.models import AccountLockout, ApiToken, Entry, Role, User
-from diary.services import revocation
+from diary.services import lockout, revocation
 from diary.services.audit import AuditTag, record_event
 from diary.services.sessions import Ended
 
@@ -105,21 +105,27 @@ class LastAdmin(Exception):
 
 
 def is_last_active_admin(user: User, *, lock: bool = False) -> bool:
-    """Return whether ``user`` is an active Admin and no other active account has
-    the Admin role.
+    """Return whether ``user`` is an active Admin and no other active, unlocked
+    account has the Admin role: the one rule behind "the last active Admin cannot
+    delete their account, deactivate or lock themselves, or give up the role".
 
-    :param lock: lock the active Admins' rows until the transaction ends
+    A locked Admin does not count: they cannot sign in to manage anybody.
+
+    :param lock: lock the other Admins' rows until the transaction ends
         (PostgreSQL; SQLite has one writer anyway), so that two Admins deleting
         their accounts at once cannot both see the other one still there.
     """
     if not (user.active and user.has_role(permissions.ADMIN)):
         return False
     query = select(User.id).where(
-        User.active.is_(True), User.roles.any(Role.name == permissions.ADMIN)
+        User.active.is_(True),
+        User.roles.any(Role.name == permissions.ADMIN),
+        User.id != user.id,
+        not_(lockout.locked_now()),
     )
     if lock:
         query = query.with_for_update()
-    return set(db.session.scalars(query)) <= {user.id}
+    return db.session.scalars(query).first() is None
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from sqlalchemy import and_, exists, func, not_, or_, select
 
 from diary import permissions
 from diary.extensions import datastore, db
-from diary.models import AccountLockout, AuditEvent, Entry, Role, User, WebAuthn
-from diary.services import lockout, mfa, revocation
+from diary.models import AuditEvent, Entry, Role, User, WebAuthn
+from diary.services import accounts, lockout, mfa, revocation
 from diary.services.audit import AuditTag, record_event
 from diary.services.revocation import Trigger
 
@@ -130,12 +130,7 @@ def matching(text: str):
     return or_(
         func.lower(User.email).like(pattern, escape="\\"),
         func.lower(User.username).like(pattern, escape="\\"),
-    )
-
-
-def _locked_now():
-    return exists().where(
-        AccountLockout.user_id == User.id, AccountLockout.locked_until > lockout.now()
+        func.lower(User.name).like(pattern, escape="\\"),
     )
 
 
@@ -161,7 +156,7 @@ def search_users(query: UserQuery) -> UserPage:
             raise Invalid(f"There is no role “{query.role}”.")
         conditions.append(User.roles.any(Role.name == query.role))
     if Filter.LOCKED in query.filters:
-        conditions.append(_locked_now())
+        conditions.append(lockout.locked_now())
     if Filter.DEACTIVATED in query.filters:
         conditions.append(User.active.is_(False))
     if Filter.UNCONFIRMED in query.filters:
@@ -326,21 +321,11 @@ def _role(name: str | None) -> Role:
     return found
 
 
-def _active_admins(excluding: User | None = None) -> int:
-    query = select(func.count(User.id)).where(
-        User.active.is_(True),
-        User.roles.any(Role.name == permissions.ADMIN),
-        not_(_locked_now()),
-    )
-    if excluding is not None:
-        query = query.where(User.id != excluding.id)
-    return db.session.scalar(query) or 0
-
-
 def _guard_last_admin(user: User, doing: str) -> None:
-    """Refuse ``doing`` to ``user`` if they are the last active Admin."""
-    is_admin = any(role.name == permissions.ADMIN for role in user.roles)
-    if is_admin and user.active and _active_admins(excluding=user) == 0:
+    """Refuse ``doing`` to ``user`` if they are the last active Admin (the rule is
+    :func:`diary.services.accounts.is_last_active_admin`, shared with deleting an
+    account)."""
+    if accounts.is_last_active_admin(user, lock=True):
         raise LastAdmin(
             f"{user.email} is the last active Admin: you cannot {doing}. "
             "Make somebody else an Admin first."

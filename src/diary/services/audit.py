@@ -160,6 +160,31 @@ def recent_events(user: User, limit: int = 50) -> list[AuditEvent]:
     return list(db.session.scalars(query))
 
 
+def acted_by(events: list[AuditEvent]) -> dict[int, str]:
+    """Return, by event id, who did each of ``events`` that somebody else did to
+    the user (an administrator) and why: " by admin@example.com (reason: …)".
+
+    The acting account is named by its address, not its display name: a name is
+    chosen freely and could pass for somebody else.
+    """
+    acted = [e for e in events if e.actor_id is not None and e.actor_id != e.user_id]
+    if not acted:
+        return {}
+    emails = dict(
+        db.session.execute(
+            select(User.id, User.email).where(User.id.in_({e.actor_id for e in acted}))
+        ).all()
+    )
+    said = {}
+    for event in acted:
+        text = f" by {emails.get(event.actor_id, 'an account since deleted')}"
+        reason = (event.details or {}).get("reason")
+        if isinstance(reason, str) and reason:
+            text += f" (reason: {reason})"
+        said[event.id] = text
+    return said
+
+
 def describe(tag: str) -> str:
     """Return the human wording of ``tag`` (the tag itself if unknown)."""
     try:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, exists, or_, select, update
 
 from diary.extensions import db
 from diary.models import AccountLockout, User
@@ -330,3 +330,8 @@ def _notify_locked(user: User, *, at: datetime, until: datetime, ip: str | None)
         reset_url=reset_url,
         threshold=int(current_app.config["LOCKOUT_THRESHOLD"]),
     )
+
+
+def locked_now():
+    """Return the SQL condition "this user is locked now", for queries over users."""
+    return exists().where(AccountLockout.user_id == User.id, AccountLockout.locked_until > now())

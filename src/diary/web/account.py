@@ -237,6 +237,8 @@ def activity():
         describe=audit.describe,
         # Other people's access to the user's entries: who, which entry, why.
         access=receipts.describe_events(events),
+        # What an administrator did to the account: who, and why.
+        acted_by=audit.acted_by(events),
         short_user_agent=short_user_agent,
     )
 
