@@ -1,14 +1,19 @@
 # Diary's two everyday commands (see README):
 #   make run    install into .venv, migrate the SQLite database, seed the demo
-#               accounts and start the app on http://127.0.0.1:5000
+#               accounts and start the app on http://localhost:5000
+#               (make run PORT=5088: on http://localhost:5088)
 #   make test   install the test dependencies into .venv and run the test suite
 # Settings come from DIARY_* environment variables (see README, src/diary/config.py).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
+HOST ?= localhost
 PORT ?= 5000
+# The address to open, and the one mailed links and passkeys (WebAuthn's origin)
+# use: it follows HOST and PORT unless DIARY_BASE_URL is set. Passkeys need a host
+# name, so a bare loopback or all-addresses HOST is opened as localhost.
+DIARY_BASE_URL ?= http://$(if $(filter 127.0.0.1 0.0.0.0 ::1 ::,$(HOST)),localhost,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
 .PHONY: run test install install-test migrate demo-data bench bench-oracle clean
@@ -30,7 +35,8 @@ demo-data: migrate
 	$(BIN)/flask --app diary demo-data
 
 run: demo-data
-	$(BIN)/flask --app diary run --host $(HOST) --port $(PORT)
+	@echo " * Diary: open $(DIARY_BASE_URL)"
+	DIARY_BASE_URL='$(DIARY_BASE_URL)' $(BIN)/flask --app diary run --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)

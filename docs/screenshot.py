@@ -58,9 +58,9 @@ def main() -> int:
                                         viewport={"width": 900, "height": 760},
                                         color_scheme="light")
                 page.goto("/login")
-                page.get_by_label("Email Address").fill("test@me.com")
-                page.get_by_label("Password").fill("password")
-                page.get_by_role("button", name="Login").click()
+                page.get_by_label("Email address").fill("test@me.com")
+                page.get_by_label("Password", exact=True).fill("password")
+                page.get_by_role("button", name="Log in", exact=True).click()
                 page.wait_for_load_state()
                 page.get_by_role("heading", name="Hello, Test User").wait_for()
                 page.screenshot(path=str(OUT))

@@ -33,7 +33,8 @@ class Defaults:
     DATABASE_URL = ""
     # Served over HTTPS (production): Secure cookies and https:// in built URLs.
     HTTPS = False
-    # The site's public address: links in mails, WebAuthn relying party and origin.
+    # The site's public address: links in mails, WebAuthn relying party and origin
+    # (make run sets it from HOST and PORT: http://localhost:PORT).
     BASE_URL = "http://localhost:5000"
     # Extra SQLAlchemy engine options. No pre-ping (a round trip on every request):
     # a connection the server dropped fails one request and the pool is replaced.
@@ -95,6 +96,12 @@ class Defaults:
     SECURITY_REDIRECT_ALLOW_SUBDOMAINS = False
     # The library's own "remember me" default; the checkbox is shown on login.
     SECURITY_DEFAULT_REMEMBER_ME = False
+    # What every refused sign-in says, whatever the reason (no such account, wrong
+    # password, locked, deactivated, unconfirmed): one plain sentence that tells none.
+    SECURITY_MSG_GENERIC_AUTHN_FAILED = (
+        "That email address and password don't match an account we can sign you in to.",
+        "error",
+    )
 
     # --- Mail, confirmation, recovery, change password/email (issue 3) ----------
     # SMTP server as a URL: smtp://user:pass@host:587?starttls=1 or

@@ -92,7 +92,7 @@ def page(context):
 def log_in(page, email: str, password: str) -> None:
     """Log in through the real login form."""
     page.goto("/login")
-    page.get_by_label("Email Address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Login").click()
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_load_state()

@@ -59,5 +59,6 @@ def test_token_made_on_the_page_works_on_the_api(strict_csp, page, live_server, 
 
     page.goto("/account/tokens")
     assert secret not in page.content()  # shown once only
+    page.once("dialog", lambda dialog: dialog.accept())  # "Revoke the token …?"
     page.get_by_role("button", name="Revoke e2e script").click()
     assert page.get_by_text("revoked").first.is_visible()

@@ -14,9 +14,9 @@ NEW_PASSWORD = "saffron kettle drifting comet"
 @pytest.mark.e2e
 def test_forgot_password_then_reset_by_mail_link_then_log_in(app, live_server, page, demo_users):
     page.goto("/login")
-    page.get_by_role("link", name="Forgot your password?").click()
-    page.get_by_label("Email Address").fill("writer@example.com")
-    page.get_by_role("button", name="Recover Password").click()
+    page.get_by_role("link", name="Forgot password?").click()
+    page.get_by_label("Email address").fill("writer@example.com")
+    page.get_by_role("button", name="Send reset link").click()
     page.wait_for_load_state()
     assert page.get_by_text("Instructions to reset your password have been sent").is_visible()
 
@@ -27,15 +27,15 @@ def test_forgot_password_then_reset_by_mail_link_then_log_in(app, live_server, p
 
     page.goto(link)
     page.get_by_label("Password", exact=True).fill("Summer2026!")
-    page.get_by_label("Retype Password").fill("Summer2026!")
-    page.get_by_role("button", name="Reset Password").click()
+    page.get_by_label("Confirm password").fill("Summer2026!")
+    page.get_by_role("button", name="Set new password").click()
     page.wait_for_load_state()
     # Refused, with the reason next to the field; the same link still works.
     assert page.get_by_text("Use at least 12 characters").is_visible()
 
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("Retype Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Reset Password").click()
+    page.get_by_label("Confirm password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set new password").click()
     page.wait_for_load_state()
     assert page.url.endswith("/login")
 

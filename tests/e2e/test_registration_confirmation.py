@@ -15,9 +15,9 @@ PASSWORD = "tundra pepper ladder bright"
 @pytest.mark.e2e
 def test_register_confirm_by_mail_then_log_in(app, live_server, page):
     page.goto("/register")
-    page.get_by_label("Email Address").fill(EMAIL)
+    page.get_by_label("Email address").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Retype Password").fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Register").click()
     page.wait_for_load_state()
     assert page.get_by_text("please click on the link in the email").is_visible()

@@ -37,9 +37,9 @@ def writers_entry(app, make_user, content="Alice's private thoughts"):
 def test_register_write_an_entry_and_open_it(page, app):
     page.goto("/")
     page.get_by_role("link", name="Register").click()
-    page.get_by_label("Email Address").fill("newcomer@example.org")
+    page.get_by_label("Email address").fill("newcomer@example.org")
     page.get_by_label("Password", exact=True).fill("a long and happy passphrase")
-    page.get_by_label("Retype Password").fill("a long and happy passphrase")
+    page.get_by_label("Confirm password").fill("a long and happy passphrase")
     page.get_by_role("button", name="Register").click()
     page.wait_for_load_state()
 
@@ -126,8 +126,11 @@ def test_admin_edits_then_deletes_a_writers_entry(page, app, make_user, demo_use
     # The reason the entry was opened for goes along with Delete.
     expect(page.get_by_label("Why are you deleting this entry?")).to_have_value("Checking the edit")
     page.get_by_label("Why are you deleting this entry?").fill("Spam")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Delete").click()
     expect(page.get_by_text("Entry deleted.")).to_be_visible()
+    assert questions == ["Delete this entry? This cannot be undone."]
     page.get_by_role("link", name="Everyone's entries").click()
     expect(page.get_by_text("Nobody has written anything yet.")).to_be_visible()
 

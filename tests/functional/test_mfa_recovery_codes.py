@@ -116,3 +116,13 @@ def test_switching_the_last_factor_off_discards_the_codes(client, auth, demo_use
     with app.app_context():
         user = db.session.get(User, demo_users["writer@example.com"])
         assert not user.mf_recovery_codes and user.mf_recovery_codes_generated_at is None
+
+
+def test_the_recovery_code_page_speaks_diarys_words(client, auth, demo_users, totp_clock):
+    first_codes(client, auth, totp_clock)
+    auth.logout()
+    auth.login()
+    page = client.get("/mf-recovery").get_data(as_text=True)
+    assert "<h1>Use a recovery code</h1>" in page
+    assert ">Recovery code</label>" in page and 'value="Check code"' in page
+    assert "Recovery Code" not in page and "Submit Code" not in page

@@ -113,6 +113,38 @@ def test_change_email_needs_the_current_password(app, signed_in, outbox):
     assert [m.to for m in outbox] == [["moved@example.org"]]
 
 
+# The library's Title Case labels that Diary's words replace (DiaryWords).
+LIBRARY_WORDS = ("Email Address", "Retype Password", "Recover Password", "Reset Password",
+                 "Resend Confirmation Instructions", "Remember Me", "New Password",
+                 "Change Password", "Verify Password")
+
+
+@pytest.mark.parametrize("path, labels, button", [
+    ("/register", ["Email address", "Password", "Confirm password"], "Register"),
+    ("/reset", ["Email address"], "Send reset link"),
+    ("/confirm", ["Email address"], "Send the confirmation mail again"),
+])
+def test_public_security_pages_speak_diarys_words(client, path, labels, button):
+    html = client.get(path).get_data(as_text=True)
+    for label in labels:
+        assert f">{label}</label>" in html, label
+    assert f'type="submit" value="{button}"' in html
+    assert not [words for words in LIBRARY_WORDS if words in html]
+
+
+@pytest.mark.parametrize("path, labels, button", [
+    ("/change", ["Current password", "New password", "Confirm password"], "Change password"),
+    ("/change-email", ["New email address", "Current password"], "Send confirmation link"),
+    ("/verify", ["Password"], "Confirm it is you"),
+])
+def test_signed_in_security_pages_speak_diarys_words(signed_in, path, labels, button):
+    html = signed_in.get(path).get_data(as_text=True)
+    for label in labels:
+        assert f">{label}</label>" in html, label
+    assert f'type="submit" value="{button}"' in html
+    assert not [words for words in LIBRARY_WORDS if words in html]
+
+
 # --- Registration: an optional display name (issue 10) ---------------------------
 
 

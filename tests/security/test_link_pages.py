@@ -42,7 +42,7 @@ def test_a_bad_token_posted_is_refused_by_the_library(app, client):
 
 def test_other_security_pages_are_untouched(client):
     resend = client.get("/confirm").get_data(as_text=True)
-    assert "Resend confirmation instructions" in resend
+    assert "Resend the confirmation mail" in resend
     assert "Press the button to finish" not in resend
 
 

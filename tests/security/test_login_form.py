@@ -1,7 +1,9 @@
-"""The login form's "remember me" setting."""
+"""The login form: "remember me", Diary's words, and one plain message for every
+refused sign-in."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -12,6 +14,7 @@ from diary.models import UserSession
 from tests.conftest import csrf_token
 
 FOURTEEN_DAYS = timedelta(days=14)
+CSRF_VALUE = re.compile(r'name="csrf_token" type="hidden" value="[^"]+"')
 
 
 def test_remember_me_is_offered_by_default_and_sets_a_14_day_cookie(app, client, auth, make_user):
@@ -51,3 +54,54 @@ def test_remember_me_off_hides_it_and_ignores_a_posted_value(app, client, make_u
     assert not any(c.startswith(("remember_token=", "diary_remember=")) for c in cookies)
     with app.app_context():
         assert db.session.scalar(sa.select(UserSession.remember_digest)) is None
+
+
+PLAIN = "That email address and password don&#39;t match an account we can sign you in to."
+
+
+def test_the_login_page_speaks_diarys_words(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "<h1>Log in</h1>" in html
+    for label in ("Email address", "Password", "Remember me"):
+        assert f">{label}</label>" in html, label
+    assert 'type="submit" value="Log in"' in html
+    assert "Email Address" not in html and "Remember Me" not in html
+
+
+def test_every_refused_sign_in_reads_the_same_plain_sentence(app, client, auth, make_user):
+    """Unknown address, wrong password, locked, deactivated and unconfirmed accounts
+    all get one answer, which names none of them."""
+    from diary.models import User
+    from tests.conftest import lock_account
+
+    for email in ("wrong@example.com", "locked@example.com", "off@example.com",
+                  "unconf@example.com"):
+        make_user(email)
+    lock_account(app, "locked@example.com")
+    with app.app_context():
+        security = app.extensions["security"]
+        security.datastore.deactivate_user(
+            db.session.scalar(sa.select(User).where(User.email == "off@example.com")))
+        db.session.scalar(
+            sa.select(User).where(User.email == "unconf@example.com")).confirmed_at = None
+        db.session.commit()
+    answers = {
+        "unknown": auth.login("nobody@example.com", "a-long-password"),
+        "wrong password": auth.login("wrong@example.com", "not-the-password"),
+        "locked": auth.login("locked@example.com", "a-long-password"),
+        "deactivated": auth.login("off@example.com", "a-long-password"),
+        "unconfirmed": auth.login("unconf@example.com", "a-long-password"),
+    }
+    for why, response in answers.items():
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, why
+        assert html.count(PLAIN) == 1, why
+        assert "identity or password" not in html, why
+    bodies = {why: r.get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
+              for why, r in answers.items()}
+    # The whole form reads the same but for the address typed back into it.
+    normalised = {why: re.sub(r'value="[^"]*@example\.com"', "", body)
+                  for why, body in bodies.items()}
+    normalised = {why: CSRF_VALUE.sub("", body) for why, body in normalised.items()}
+    assert len(set(normalised.values())) == 1, normalised
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from datetime import timedelta
@@ -17,7 +18,7 @@ from tests.conftest import TEST_DATABASE_URL, app_on_test_database, csrf_token
 
 EMAIL = "owner@example.com"
 PASSWORD = "correct horse battery staple"
-GENERIC = "Authentication failed - identity or password/passcode invalid"
+GENERIC = "That email address and password don't match an account we can sign you in to."
 
 
 @pytest.fixture
@@ -43,7 +44,8 @@ def owner(make_user):
 
 
 def errors(response) -> list[str]:
-    return re.findall(r'class="fs-error-msg">([^<]+)<', response.get_data(as_text=True))
+    found = re.findall(r'class="fs-error-msg">([^<]+)<', response.get_data(as_text=True))
+    return [html.unescape(error) for error in found]
 
 
 def fail(auth, times=1):

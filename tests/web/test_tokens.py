@@ -158,3 +158,25 @@ def test_revoke_needs_csrf(client, auth, app, demo_users):
     assert client.post(f"/account/tokens/{token_id}/revoke").status_code == 400
     with app.app_context():
         assert db.session.get(ApiToken, token_id).revoked_at is None
+
+
+def test_the_new_token_has_a_copy_button_from_a_static_script(client, auth, demo_users):
+    auth.login()
+    html = _create(client).get_data(as_text=True)
+    assert re.search(r'<input type="text" readonly id="new-token" value="diary_pat_', html)
+    # Hidden until the script shows it: without script there is no dead button.
+    assert ('<button type="button" class="secondary" data-copy="new-token" '
+            'data-copy-status="new-token-status" hidden>Copy</button>') in html
+    assert '<p id="new-token-status" class="copy-status" role="status" aria-live="polite"></p>' in html
+    assert '<script src="/static/js/copy-button.js"></script>' in html
+    assert client.get("/static/js/copy-button.js").status_code == 200
+
+
+def test_revoke_asks_first_through_a_static_script(client, auth, demo_users):
+    auth.login()
+    _create(client, name="laptop <script>")
+    html = client.get("/account/tokens").get_data(as_text=True)
+    assert ('data-confirm="Revoke the token “laptop &lt;script&gt;”? Scripts and apps that '
+            'use it stop working at once."') in html
+    assert '<script src="/static/js/confirm.js"></script>' in html
+    assert client.get("/static/js/confirm.js").status_code == 200

@@ -184,9 +184,10 @@ def test_script_in_entry_is_escaped(client, auth, demo_users, writers_may_edit):
         assert "&lt;script&gt;alert(" in html, path
 
 
-def test_get_does_not_change_state(client, auth, writers, app):
+def test_get_does_not_change_state(client, auth, writers, app, writers_may_edit):
     auth.login("alice@example.com", "alice-password")
-    assert client.get(f"/delete_entry/{writers}").status_code == 405
+    # GET /delete_entry/<id> only asks (see test_delete_asks_first…).
+    assert client.get(f"/delete_entry/{writers}").status_code == 200
     assert client.get("/new_entry?content=x").status_code == 405
     assert count_entries(app) == 1
 
@@ -254,9 +255,13 @@ def test_delete_buttons_on_entry_lists_work(client, auth, writers, demo_users, a
     auth.login("alice@example.com", "alice-password") if listing == "/" else auth.login(
         "admin@example.com", "adminpass")
     html = client.get(listing).get_data(as_text=True)
+    link = re.search(r'<a href="(/delete_entry/\d+)">Delete</a>', html)
+    assert link, "no delete link"
+    asking = client.get(link.group(1)).get_data(as_text=True)
+    assert count_entries(app) == 1
     form = re.search(r'<form action="(/delete_entry/\d+)" method="post"[^>]*>\s*'
-                     r'<input type="hidden" name="csrf_token" value="([^"]+)">', html)
-    assert form, "no delete button"
+                     r'<input name="csrf_token" type="hidden" value="([^"]+)">', asking)
+    assert form and form.group(1) == link.group(1), "no delete button on the question"
     response = client.post(form.group(1), data={"csrf_token": form.group(2)})
     if listing == "/all":
         # Alice's entry, deleted by the admin: the button asks for a reason first.
@@ -300,9 +305,9 @@ def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, aut
     # Bob's own entry shows; Alice's is listed without its content.
     assert "Alice&#39;s secret" not in html and "Bob&#39;s own" in html
     assert f'href="/entry/{writers}"' in html
-    assert f'href="/edit_entry/{bobs}"' in html and f'action="/delete_entry/{bobs}"' in html
+    assert f'href="/edit_entry/{bobs}"' in html and f'href="/delete_entry/{bobs}"' in html
     assert f'href="/edit_entry/{writers}"' not in html
-    assert f'action="/delete_entry/{writers}"' not in html
+    assert f'href="/delete_entry/{writers}"' not in html
 
 
 # --- Owners' rights are permissions (issue 10) ---------------------------------------
@@ -310,7 +315,7 @@ def test_everyones_entries_offers_edit_and_delete_only_where_allowed(client, aut
 
 def _actions_shown(client, entry_id) -> tuple[bool, bool]:
     pages = client.get("/").get_data(as_text=True) + client.get(f"/entry/{entry_id}").get_data(as_text=True)
-    return f'href="/edit_entry/{entry_id}"' in pages, f'action="/delete_entry/{entry_id}"' in pages
+    return f'href="/edit_entry/{entry_id}"' in pages, f'href="/delete_entry/{entry_id}"' in pages
 
 
 def test_a_writer_edits_their_own_entries_only_while_the_role_may(client, auth, writers, app, runner):
@@ -341,6 +346,57 @@ def test_a_writer_edits_their_own_entries_only_while_the_role_may(client, auth, 
     assert again.status_code == 403
     with app.app_context():
         assert db.session.get(Entry, writers).content == "Revised"
+
+
+# --- Delete asks first (issue 10) ------------------------------------------------------
+
+
+def test_delete_asks_first_and_only_the_button_deletes(client, auth, writers, app, writers_may_edit):
+    auth.login("alice@example.com", "alice-password")
+    response = client.get(f"/delete_entry/{writers}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Delete this entry?" in html and "This cannot be undone." in html
+    assert "Alice&#39;s secret" in html
+    assert f'<form action="/delete_entry/{writers}" method="post">' in html
+    assert f'href="/entry/{writers}">Cancel</a>' in html
+    assert count_entries(app) == 1
+    token = csrf_token(client, f"/delete_entry/{writers}")
+    assert client.post(f"/delete_entry/{writers}", data={"csrf_token": token}).status_code == 302
+    assert count_entries(app) == 0
+
+
+def test_the_question_about_somebody_elses_entry_asks_why_without_showing_it(
+    client, auth, writers, demo_users, app, mfa_policy_off
+):
+    auth.login("admin@example.com", "adminpass")
+    html = client.get(f"/delete_entry/{writers}").get_data(as_text=True)
+    assert "Why are you deleting this entry?" in html and "alice@example.com" in html
+    assert f'<form action="/delete_entry/{writers}" method="post" novalidate>' in html
+    assert 'name="reason"' in html and "Alice&#39;s secret" not in html
+    assert count_entries(app) == 1
+
+
+def test_the_question_follows_the_delete_rule(client, auth, writers, app, writers_may_edit):
+    auth.login("bob@example.com", "bob-password")
+    assert client.get(f"/delete_entry/{writers}").status_code == 403
+    assert client.get("/delete_entry/999999").status_code == 404
+
+
+def test_no_question_without_the_delete_permission(client, auth, writers):
+    auth.login("alice@example.com", "alice-password")
+    assert client.get(f"/delete_entry/{writers}").status_code == 403
+
+
+def test_entry_forms_carry_the_counter_and_its_maximum(client, auth, writers, app, writers_may_edit):
+    app.config["ENTRY_MAX_LENGTH"] = 120
+    auth.login("alice@example.com", "alice-password")
+    for path in ("/", f"/edit_entry/{writers}"):
+        html = client.get(path).get_data(as_text=True)
+        field = re.search(r"<textarea[^>]*>", html).group(0)
+        assert 'data-counter' in field and 'maxlength="120"' in field, path
+        assert '<script src="/static/js/char-counter.js"></script>' in html, path
+    assert client.get("/static/js/char-counter.js").status_code == 200
 
 
 # --- Access receipts (issue 10) ----------------------------------------------------

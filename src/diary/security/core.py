@@ -11,8 +11,13 @@ from flask_security import Security
 from diary.security.forms import (
     DiaryChangeEmailForm,
     DiaryChangePasswordForm,
+    DiaryForgotPasswordForm,
     DiaryRefreshTokenForm,
     DiaryRegisterForm,
+    DiaryResetPasswordForm,
+    DiarySendConfirmationForm,
+    DiaryTwoFactorVerifyCodeForm,
+    DiaryVerifyForm,
 )
 from diary.security.login_form import DiaryLoginForm
 from diary.security.mail_util import DiaryMailUtil
@@ -32,6 +37,12 @@ security = Security(
     refresh_token_form=DiaryRefreshTokenForm,
     # Registration may ask for a display name (optional).
     register_form=DiaryRegisterForm,
+    # The rest of the forms Diary shows, labelled in Diary's words.
+    forgot_password_form=DiaryForgotPasswordForm,
+    reset_password_form=DiaryResetPasswordForm,
+    send_confirmation_form=DiarySendConfirmationForm,
+    verify_form=DiaryVerifyForm,
+    two_factor_verify_code_form=DiaryTwoFactorVerifyCodeForm,
     # Multi-factor authentication (issue 4): replay-proof TOTP, audited recovery
     # codes, passkeys bound to BASE_URL.
     totp_cls=DiaryTotp,

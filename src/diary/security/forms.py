@@ -14,13 +14,28 @@
 * **Refresh token** (``/refresh-token``): the library verifies the token; its user
   then passes the one credential policy (:mod:`diary.services.credentials`), so a
   deactivated, unconfirmed or locked account gets no new auth token.
+* **Diary's words** (:class:`DiaryWords`): every Flask-Security form Diary shows
+  labels its fields and buttons as the rest of Diary does ("Log in", "Email
+  address", "Remember me"), not in the library's Title Case. Without Flask-Babel
+  the library's labels are plain strings fixed at import, so the supported way to
+  change them is a form subclass (passed to ``Security`` in
+  :mod:`diary.security.core`).
 """
 
 from __future__ import annotations
 
-from flask_security import ChangePasswordForm, RefreshTokenForm, current_user
+from flask_security import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    RefreshTokenForm,
+    ResetPasswordForm,
+    SendConfirmationForm,
+    TwoFactorVerifyCodeForm,
+    VerifyForm,
+    current_user,
+)
 from flask_security.change_email import ChangeEmailForm
-from flask_security.forms import Form, RegisterFormV2, _get_form_field_label
+from flask_security.forms import Form, RegisterFormV2, _default_field_labels
 from flask_security.proxies import _security
 from flask_security.utils import get_message, verify_password
 from wtforms import PasswordField, StringField, ValidationError
@@ -29,6 +44,62 @@ from diary.security.client import client_info
 from diary.services import profile
 
 WRONG_PASSWORD_KEY = "INVALID_PASSWORD"
+
+# Diary's words for the library's labels, by the library's key for each
+# (flask_security.forms._default_field_labels): sentence case, plain verbs.
+DIARY_LABELS = {
+    "email": "Email address",
+    "password": "Password",
+    "remember_me": "Remember me",
+    "login": "Log in",
+    "register": "Register",
+    "retype_password": "Confirm password",
+    "new_password": "New password",
+    "recover_password": "Send reset link",
+    "send_confirmation": "Send the confirmation mail again",
+    "reset_password": "Set new password",
+    "change_password": "Change password",
+    "verify_password": "Confirm it is you",
+    "code": "Code",
+    "submitcode": "Check code",
+    "sendcode": "Send code",
+}
+_RELABEL = {str(_default_field_labels[key]): words for key, words in DIARY_LABELS.items()}
+# Labels the library writes out in a form itself rather than in that table.
+_RELABEL["Recovery Code"] = "Recovery code"
+
+
+class DiaryWords:
+    """Mixin for a Flask-Security form: relabel its fields and buttons in Diary's
+    words (:data:`DIARY_LABELS`); a button's label is its text. Put it first in the
+    bases, so that it runs after the library's ``__init__``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self:
+            words = _RELABEL.get(str(field.label.text))
+            if words is not None:
+                field.label.text = words
+
+
+class DiaryForgotPasswordForm(DiaryWords, ForgotPasswordForm):
+    """The library's "forgot password" form (``/reset``), in Diary's words."""
+
+
+class DiaryResetPasswordForm(DiaryWords, ResetPasswordForm):
+    """The library's "choose a new password" form, in Diary's words."""
+
+
+class DiarySendConfirmationForm(DiaryWords, SendConfirmationForm):
+    """The library's confirmation resend form (``/confirm``), in Diary's words."""
+
+
+class DiaryVerifyForm(DiaryWords, VerifyForm):
+    """The library's "confirm it is you" form (``/verify``), in Diary's words."""
+
+
+class DiaryTwoFactorVerifyCodeForm(DiaryWords, TwoFactorVerifyCodeForm):
+    """The library's second-factor code form, in Diary's words."""
 
 
 def check_current_password(field) -> bool:
@@ -42,9 +113,13 @@ def check_current_password(field) -> bool:
     return False
 
 
-class DiaryChangePasswordForm(ChangePasswordForm):
+class DiaryChangePasswordForm(DiaryWords, ChangePasswordForm):
     """The library's change-password form, current password checked last and
     counted when wrong."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.label.text = "Current password"
 
     def validate(self, **kwargs) -> bool:
         # The fields' own validators (required, the confirmation matching), without
@@ -70,13 +145,18 @@ class DiaryChangePasswordForm(ChangePasswordForm):
         return True
 
 
-class DiaryChangeEmailForm(ChangeEmailForm):
+class DiaryChangeEmailForm(DiaryWords, ChangeEmailForm):
     """The library's change-email form, which also asks for the current password
     (checked once the new address is valid, counted when wrong)."""
 
     password = PasswordField(
-        _get_form_field_label("password"), render_kw={"autocomplete": "current-password"}
+        "Current password", render_kw={"autocomplete": "current-password"}
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email.label.text = "New email address"
+        self.submit.label.text = "Send confirmation link"
 
     def validate(self, **kwargs) -> bool:
         valid = super().validate(**kwargs)
@@ -90,8 +170,9 @@ class DiaryChangeEmailForm(ChangeEmailForm):
         return check_current_password(self.password) and valid
 
 
-class DiaryRegisterForm(RegisterFormV2):
-    """The library's registration form with an optional display name (the
+class DiaryRegisterForm(DiaryWords, RegisterFormV2):
+    """The library's registration form, in Diary's words, with an optional display
+    name (the
     library passes every field named like a ``User`` attribute to
     ``create_user``: ``name`` is one)."""
 

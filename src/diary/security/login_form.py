@@ -6,9 +6,11 @@ from flask import current_app
 from flask_security import LoginForm
 from markupsafe import Markup
 
+from diary.security.forms import DiaryWords
 
-class DiaryLoginForm(LoginForm):
-    """Flask-Security's login form (form and JSON login), which also
+
+class DiaryLoginForm(DiaryWords, LoginForm):
+    """Flask-Security's login form (form and JSON login), in Diary's words, which also
 
     - records a POST for an identity that has no account as a failed sign-in
       without a user: the library calls no hook then, there being no user to call

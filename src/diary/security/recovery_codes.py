@@ -15,6 +15,7 @@ from flask_security.proxies import _datastore
 from flask_security.recovery_codes import MfRecoveryForm
 
 from diary.security.client import client_info
+from diary.security.forms import DiaryWords
 
 # Where the one-time permission to show freshly generated codes is kept (the codes
 # themselves never go into the cookie session).
@@ -68,7 +69,7 @@ class DiaryMfRecoveryCodesUtil(MfRecoveryCodesUtil):
         return deleted
 
 
-class DiaryMfRecoveryForm(MfRecoveryForm):
+class DiaryMfRecoveryForm(DiaryWords, MfRecoveryForm):
     """The /mf-recovery form: forgiving about case and spaces, strict about counting.
 
     A wrong code is reported to ``track_failed_authn`` as a failed second factor, like

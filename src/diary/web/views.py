@@ -173,6 +173,24 @@ def edit_entry(entry_id: int):
     return _editor(form, _header(entry_id, entries.Action.EDIT), INVALID_STATUS)
 
 
+@bp.get("/delete_entry/<int:entry_id>")
+@reads_only
+@auth_required()
+@permissions_accepted(perm.ENTRY_DELETE_OWN, perm.ENTRY_DELETE_ANY)
+def confirm_delete_entry(entry_id: int):
+    """Ask before deleting: the page every Delete link of a list opens, with the
+    button that posts to :func:`delete_entry`. It changes nothing and needs no
+    script, so the question is asked in every browser. One's own entry is shown
+    with "This cannot be undone."; somebody else's is not shown: the page asks why,
+    as its Delete button would."""
+    actor = current_identity()
+    header = _header(entry_id, entries.Action.DELETE)
+    if entries.needs_reason(actor, header):
+        return _ask_reason(header, DeleteForm(), "delete")
+    entry = _fetch(entry_id, entries.Action.DELETE)
+    return render_template("web/delete_entry.html", entry=entry, delete_form=DeleteForm())
+
+
 @bp.post("/delete_entry/<int:entry_id>")
 @auth_required()
 @permissions_accepted(perm.ENTRY_DELETE_OWN, perm.ENTRY_DELETE_ANY)
