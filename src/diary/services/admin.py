@@ -281,6 +281,21 @@ class Who:
     ip: str | None = None
     user_agent: str | None = None
 
+    def record(
+        self, tag: AuditTag, user: User | None, reason: str, *, commit: bool = False, **details
+    ) -> None:
+        """Record ``tag`` about ``user`` (None for a role change) as done by this
+        administrator for ``reason``, with ``details``; commit only if asked."""
+        record_event(
+            tag,
+            user=user,
+            actor=self.actor,
+            ip=self.ip,
+            user_agent=self.user_agent,
+            details={"reason": reason, **details},
+            commit=commit,
+        )
+
 
 def check_reason(reason: str | None) -> str:
     """Return ``reason`` stripped.
@@ -385,15 +400,7 @@ def _deactivate(user: User, who: Who, reason: str) -> str:
     # transaction, and mails the user (diary.services.revocation).
     revocation.note_deactivation_reason(db.session, user, reason)
     datastore().deactivate_user(user)
-    record_event(
-        AuditTag.DEACTIVATED,
-        user=user,
-        actor=who.actor,
-        ip=who.ip,
-        user_agent=who.user_agent,
-        details={"reason": reason},
-        commit=False,
-    )
+    who.record(AuditTag.DEACTIVATED, user, reason)
     db.session.commit()
     return f"{user.email} is deactivated and signed out everywhere."
 
@@ -402,15 +409,7 @@ def _reactivate(user: User, who: Who, reason: str) -> str:
     if user.active:
         raise Unchanged(f"{user.email} is active already.")
     datastore().activate_user(user)
-    record_event(
-        AuditTag.REACTIVATED,
-        user=user,
-        actor=who.actor,
-        ip=who.ip,
-        user_agent=who.user_agent,
-        details={"reason": reason},
-        commit=False,
-    )
+    who.record(AuditTag.REACTIVATED, user, reason)
     db.session.commit()
     _notify(
         user,
@@ -425,15 +424,7 @@ def _add_role(user: User, who: Who, reason: str, role: Role) -> str:
     if role in user.roles:
         raise Unchanged(f"{user.email} has the role {role.name} already.")
     datastore().add_role_to_user(user, role)
-    record_event(
-        AuditTag.ROLE_ADDED,
-        user=user,
-        actor=who.actor,
-        ip=who.ip,
-        user_agent=who.user_agent,
-        details={"role": role.name, "reason": reason},
-        commit=False,
-    )
+    who.record(AuditTag.ROLE_ADDED, user, reason, role=role.name)
     db.session.commit()
     _notify(
         user,
@@ -450,15 +441,7 @@ def _remove_role(user: User, who: Who, reason: str, role: Role) -> str:
     if role.name == permissions.ADMIN:
         _guard_last_admin(user, "remove the Admin role")
     datastore().remove_role_from_user(user, role)
-    record_event(
-        AuditTag.ROLE_REMOVED,
-        user=user,
-        actor=who.actor,
-        ip=who.ip,
-        user_agent=who.user_agent,
-        details={"role": role.name, "reason": reason},
-        commit=False,
-    )
+    who.record(AuditTag.ROLE_REMOVED, user, reason, role=role.name)
     db.session.commit()
     _notify(
         user,
@@ -474,14 +457,7 @@ def _reset_password(user: User, who: Who, reason: str) -> str:
         raise NotPossible("Password reset is switched off (SECURITY_RECOVERABLE).")
     if not user.active:
         raise NotPossible(f"{user.email} is deactivated: reactivate the account first.")
-    record_event(
-        AuditTag.PASSWORD_RESET_SENT,
-        user=user,
-        actor=who.actor,
-        ip=who.ip,
-        user_agent=who.user_agent,
-        details={"reason": reason},
-    )
+    who.record(AuditTag.PASSWORD_RESET_SENT, user, reason, commit=True)
     # Flask-Security's own reset mail: its link works once, for
     # SECURITY_RESET_PASSWORD_WITHIN.
     send_reset_password_instructions(user)
@@ -501,18 +477,12 @@ def _reset_two_factor(user: User, who: Who, reason: str) -> str:
     mfa.recovery_codes_discarded(user)
     for cred in second_factor_keys:
         datastore().delete_webauthn(cred)
-    record_event(
+    who.record(
         AuditTag.TWO_FACTOR_RESET,
-        user=user,
-        actor=who.actor,
-        ip=who.ip,
-        user_agent=who.user_agent,
-        details={
-            "reason": reason,
-            "method": method,
-            "passkeys": [cred.name for cred in second_factor_keys],
-        },
-        commit=False,
+        user,
+        reason,
+        method=method,
+        passkeys=[cred.name for cred in second_factor_keys],
     )
     db.session.commit()
     _notify(
@@ -675,12 +645,5 @@ def create_role(name: str, description: str, who: Who, reason: str) -> Role:
 
 
 def _record_role(tag: AuditTag, role: Role, who: Who, reason: str, **details) -> None:
-    record_event(
-        tag,
-        actor=who.actor,
-        ip=who.ip,
-        user_agent=who.user_agent,
-        details={"role": role.name, "reason": reason, **details},
-        commit=False,
-    )
+    who.record(tag, None, reason, role=role.name, **details)
     db.session.commit()
