@@ -252,9 +252,7 @@ def read_file(data: bytes) -> ImportFile:
     """
     limit = max_bytes()
     if len(data) > limit:
-        raise ImportInvalid(
-            f"The file has {len(data)} bytes; an import can have at most {limit} bytes."
-        )
+        raise ImportInvalid(f"The file has more than {limit} bytes, the most an import can have.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
