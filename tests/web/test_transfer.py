@@ -91,7 +91,7 @@ def test_the_json_download_streams_every_entry_and_is_recorded(app, client, writ
     response = client.post("/account/export",
                            data={"format": "json", "csrf_token": csrf_token(client, "/account/export")})
     assert response.status_code == 200
-    assert response.is_streamed
+    assert "Content-Length" not in response.headers  # streamed, not built whole first
     assert response.mimetype == "application/json"
     assert re.fullmatch(r'attachment; filename="diary-export-\d{4}-\d{2}-\d{2}\.json"',
                         response.headers["Content-Disposition"])
@@ -103,11 +103,37 @@ def test_the_json_download_streams_every_entry_and_is_recorded(app, client, writ
     assert tagged_events(app, AuditTag.ENTRIES_EXPORTED) == [{"format": "json", "count": 2}]
 
 
+def test_the_download_reads_the_entries_only_as_it_is_sent(app, client, writer):
+    for i in range(3):
+        write(client, f"entry {i}")
+    app.config["EXPORT_BATCH_SIZE"] = 1
+    reads = []
+    with app.app_context():
+        engine = db.engine
+    def note(conn, cursor, statement, *args):
+        if "FROM entry" in statement and "LIMIT" in statement:
+            reads.append(statement)
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = client.post(
+            "/account/export", buffered=False,
+            data={"format": "json", "csrf_token": csrf_token(client, "/account/export")},
+        )
+        assert response.status_code == 200
+        assert "Content-Length" not in response.headers
+        assert reads == []  # the response started before any entry was read
+        body = response.get_data(as_text=True)
+        assert len(reads) == 4  # a batch of one per entry, and the empty last one
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert [e["content"] for e in json.loads(body)["entries"]] == ["entry 0", "entry 1", "entry 2"]
+
+
 def test_the_zip_download_holds_the_markdown_files(app, client, writer):
     write(client, "a zipped #entry")
     response = client.post("/account/export",
                            data={"format": "zip", "csrf_token": csrf_token(client, "/account/export")})
-    assert response.status_code == 200 and response.is_streamed
+    assert response.status_code == 200 and "Content-Length" not in response.headers
     assert response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
     [name] = archive.namelist()
