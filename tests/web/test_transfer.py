@@ -301,3 +301,12 @@ def test_import_needs_entry_create(app, client, auth, demo_users):
     assert response.status_code == 403
     assert pending_files(app) == []
     assert 'href="/account/import"' not in client.get("/account").get_data(as_text=True)
+
+
+def test_exports_and_imports_show_in_the_activity_log(client, writer):
+    confirm(client, upload(client, DAY_ONE))
+    client.post("/account/export",
+                data={"format": "zip", "csrf_token": csrf_token(client, "/account/export")}).get_data()
+    html = client.get("/account/activity").get_data(as_text=True)
+    assert "Entries exported (3 as zip)" in html
+    assert "Entries imported (3 from a Day One export, 0 duplicates skipped)" in html
