@@ -164,6 +164,12 @@ def test_export_is_recorded_with_its_format_and_count(alice):
     assert event.details == {"format": "zip", "count": 3}
 
 
+def test_an_unknown_format_is_refused_before_anything_is_recorded(alice):
+    with pytest.raises(ValueError):
+        transfer.export(alice, "pdf")
+    assert events(AuditTag.ENTRIES_EXPORTED) == []
+
+
 def test_export_needs_read_own(ctx, alice):
     from diary import permissions
     from diary.services.credentials import Identity

@@ -195,6 +195,18 @@ def test_importing_the_same_file_again_skips_the_duplicates(app, client, writer)
     assert len(entries_of(app, writer)) == 3
 
 
+def test_a_confirmation_sweeps_uploads_nobody_confirmed(app, client, writer):
+    preview = upload(client, DAY_ONE)
+    stale = os.path.join(app.instance_path, "imports", "B" * 32)  # an abandoned upload
+    with open(stale, "wb") as kept:
+        kept.write(b"{}")
+    old = os.path.getmtime(stale) - app.config["IMPORT_PENDING_SECONDS"] - 60
+    os.utime(stale, (old, old))
+    assert len(pending_files(app)) == 2
+    confirm(client, preview)
+    assert pending_files(app) == []
+
+
 def test_cancel_drops_the_upload_and_imports_nothing(app, client, writer):
     done = confirm(client, upload(client, DAY_ONE), button="cancel")
     assert done.status_code == 302

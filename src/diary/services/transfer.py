@@ -105,6 +105,8 @@ def export(actor: Actor, fmt: str, *, ip: str | None = None, user_agent: str | N
     :raises EntryAccessDenied: see :func:`check_may_export`; nothing is recorded.
     :raises ValueError: an unknown format.
     """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
     check_may_export(actor)
     mimetype, extension = FORMATS[fmt]
     record_export(actor, fmt, count_entries(actor.id), ip=ip, user_agent=user_agent)

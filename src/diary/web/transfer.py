@@ -171,6 +171,8 @@ def import_confirm():
     max_age = float(current_app.config["IMPORT_PENDING_SECONDS"])
     data = transfer.load_pending(current_app.instance_path, name, max_age)
     transfer.discard_pending(current_app.instance_path, name)
+    # Uploads nobody confirmed (a closed tab, a session that ended) go too.
+    transfer.sweep_pending(current_app.instance_path, max_age)
     if data is None:
         flash("That upload has expired: upload the file again.", "error")
         return redirect(url_for("web.import_page"))
