@@ -144,6 +144,17 @@ class EntryListArgsSchema(Schema):
     )
 
 
+class ExportArgsSchema(Schema):
+    """Query parameters of GET /export."""
+
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "zip"]),
+        metadata={"description": "json (the diary-export format, docs/export.md) or zip "
+                  "(Markdown files with YAML front matter)."},
+    )
+
+
 class EntryPageSchema(Schema):
     """One page of entries, newest first."""
 

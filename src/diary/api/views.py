@@ -7,7 +7,7 @@ from __future__ import annotations
 import http
 from urllib.parse import unquote
 
-from flask import request
+from flask import Response, request, stream_with_context
 from flask_smorest import Blueprint
 from werkzeug.exceptions import (
     Conflict,
@@ -26,10 +26,11 @@ from diary.api.schemas import (
     EntryPageSchema,
     EntryPatchSchema,
     EntrySchema,
+    ExportArgsSchema,
     MeSchema,
 )
 from diary.security.client import client_info
-from diary.services import entries, receipts
+from diary.services import entries, receipts, transfer
 from diary.services.receipts import Access
 from diary.services.tokens import Scope
 
@@ -212,6 +213,45 @@ def delete_entry(entry_id: int):
     `entry:delete-any` and a `Diary-Access-Reason` header (the deletion is recorded)."""
     _fetch(lambda: entries.delete_entry(current_caller(), entry_id, _access()))
     return None
+
+
+@blp.route("/export")
+@authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
+@blp.arguments(ExportArgsSchema, location="query")
+@blp.doc(
+    responses={
+        "200": {
+            "description": "Every one of your entries, oldest first, streamed as a file "
+            "download (Content-Disposition: attachment).",
+            "content": {
+                "application/json": {"schema": {
+                    "type": "object",
+                    "required": ["format", "version", "exported_at", "entries"],
+                    "properties": {
+                        "format": {"type": "string", "enum": ["diary-export"]},
+                        "version": {"type": "integer", "enum": [1]},
+                        "exported_at": {"type": "string", "format": "date-time"},
+                        "entries": {"type": "array", "items": {"type": "object"}},
+                    },
+                }},
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    }
+)
+@_problems(*COMMON, 422)
+def export(args):
+    """Download all your entries: `format=json` (default; the versioned
+    `diary-export` format of docs/export.md) or `format=zip` (one Markdown file
+    per entry with YAML front matter). The export is recorded in your account
+    activity."""
+    client = client_info()
+    exported = transfer.export(
+        current_caller(), args["format"], ip=client.ip, user_agent=client.user_agent
+    )
+    response = Response(stream_with_context(exported.chunks), mimetype=exported.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+    return response
 
 
 def _fetch(call):
