@@ -156,4 +156,6 @@ def render(
     :param images: show images (from https or this site) instead of links to them.
     """
     html = _PARSER.render(content, {"tag_url": tag_url, "images": images})
-    return sanitize(html, images)
+    # An apostrophe as Jinja escapes it (&#39;, safe in text and in quoted
+    # attributes alike), so a plain entry's HTML reads as it did before Markdown.
+    return sanitize(html, images).replace("'", "&#39;")
