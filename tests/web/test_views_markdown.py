@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.conftest import csrf_token
 from tests.web.test_views import entry_id_from, post_entry
 from tests.services.test_markdown import XSS_PAYLOADS, assert_harmless
 
@@ -93,3 +94,18 @@ def test_a_tag_never_shows_another_users_entries(client, auth, demo_users, make_
     post_entry(client, "mine #herons")
     filtered = client.get("/?tag=herons").get_data(as_text=True)
     assert "Alice" not in filtered and len(entry_html(filtered)) == 1
+
+
+def test_anothers_tags_stay_text_for_a_reader_with_a_reason(client, auth, demo_users, make_user,
+                                                            mfa_policy_off):
+    make_user("alice@example.com", "alice-password")
+    auth.login("alice@example.com", "alice-password")
+    entry_id = entry_id_from(post_entry(client, "Alice's #herons"))
+    [own] = entry_html(client.get(f"/entry/{entry_id}").get_data(as_text=True))
+    assert 'href="/?tag=herons"' in own
+    auth.logout()
+    auth.login("admin@example.com", "adminpass")
+    shown = client.post(f"/entry/{entry_id}", data={
+        "reason": "Abuse report", "csrf_token": csrf_token(client, "/")})
+    # The admin's own list is no place for Alice's tag: it is shown, not linked.
+    assert entry_html(shown.get_data(as_text=True)) == ["<p>Alice&#39;s #herons</p>\n"]

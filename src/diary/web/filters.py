@@ -108,14 +108,18 @@ def when(entry, now: datetime | None = None, zone: tzinfo | None = None) -> Mark
 
 
 @bp.app_template_filter("markdown")
-def markdown_html(content: str) -> Markup:
+def markdown_html(content: str, tag_links: bool = True) -> Markup:
     """Return an entry's ``content`` (Markdown) as safe HTML
     (:func:`diary.services.markdown.render`), its ``#tags`` linking to the
-    dashboard's list of the reader's own entries with that tag."""
-    dashboard = g.get(_DASHBOARD_KEY)
-    if dashboard is None:
-        dashboard = url_for("web.dashboard")
-        setattr(g, _DASHBOARD_KEY, dashboard)
+    dashboard's list of the reader's own entries with that tag; with
+    ``tag_links=False`` (somebody else's entry, whose tags are not the reader's)
+    they stay text."""
+    dashboard = ""
+    if tag_links:
+        dashboard = g.get(_DASHBOARD_KEY)
+        if dashboard is None:
+            dashboard = url_for("web.dashboard")
+            setattr(g, _DASHBOARD_KEY, dashboard)
     images = bool(current_app.config["MARKDOWN_IMAGES"])
     if len(content) > _CACHED_LENGTH_MAX:
         return Markup(_render(content, dashboard, images))
@@ -132,6 +136,9 @@ _CACHED_LENGTH_MAX = 2000
 
 
 def _render(content: str, dashboard_url: str, images: bool) -> str:
+    """Render ``content``; its tags link to ``dashboard_url`` (none if empty)."""
+    if not dashboard_url:
+        return markdown.render(content, None, images)
     return markdown.render(
         content, lambda tag: f"{dashboard_url}?tag={quote(tag, safe='')}", images
     )
