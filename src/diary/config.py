@@ -48,6 +48,9 @@ class Defaults:
     ENTRY_MAX_LENGTH = 280
     # Entries shown on one dashboard page.
     ENTRIES_PER_PAGE = 20
+    # Show Markdown images (![alt](https://…) or from this site) in entries; off: a
+    # link with the alt text. The CSP's img-src still decides which hosts load.
+    MARKDOWN_IMAGES = False
 
     # --- Export and import (issue 11) --------------------------------------------
     # Largest file /account/import accepts, in bytes (its upload alone may exceed

@@ -252,6 +252,11 @@ def test_the_day_one_sample_imports_with_its_dates_and_tags(alice):
     assert new_year.content == "New year. Fireworks over the river, then home to bed."
     exported = json_export(alice.id)["entries"]
     assert [e["tags"] for e in exported] == [["birds", "walks"], ["food", "road-trip"], []]
+    # The tags are stored too, as for an entry written on the page: the tag filter
+    # and the tag list find the imported entries.
+    from diary.services import tags
+
+    assert tags.user_tags(alice.id) == [("birds", 1), ("food", 1), ("road-trip", 1), ("walks", 1)]
 
 
 # --- Refusals: nothing is imported ---------------------------------------------------

@@ -10,6 +10,8 @@ from diary.services.entries import max_length
 # The most entries one page may hold: part of the API contract, so a constant.
 PAGE_SIZE_MAX = 100
 Q_MAX_LENGTH = 200
+# A tag is at most 64 characters (diary.services.tags.TAG_MAX_LENGTH), with its "#".
+TAG_ARG_MAX_LENGTH = 65
 # An entry's text: at least one character that is not whitespace, and no NUL (the
 # rules of diary.services.entries.clean_content, stated in the contract). The
 # whitespace class is spelled out, not \s, because Python's and JavaScript's \s
@@ -90,9 +92,19 @@ class EntrySchema(Schema):
 
     id = fields.Integer(required=True)
     user_id = fields.Integer(required=True, metadata={"description": "The author."})
-    content = fields.String(required=True)
+    content = fields.String(
+        required=True,
+        metadata={"description": "The entry's text as written: Markdown (CommonMark), "
+                  "which the pages render; the API never sends HTML."},
+    )
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+    tags = fields.List(
+        fields.String(),
+        required=True,
+        dump_only=True,
+        metadata={"description": "The entry's #tags, lower-case, sorted, without the #."},
+    )
 
 
 class EntryInSchema(Schema):
@@ -142,6 +154,11 @@ class EntryListArgsSchema(Schema):
         validate=validate.Range(min=1, max=2147483647),
         metadata={"description": "List this user's entries (needs entry:read-any for others)."},
     )
+    tag = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=TAG_ARG_MAX_LENGTH),
+        metadata={"description": "Only entries with this tag (any case, with or without #)."},
+    )
 
 
 class ExportArgsSchema(Schema):
@@ -164,3 +181,16 @@ class EntryPageSchema(Schema):
         required=True,
         metadata={"description": "Pass as ?cursor= for the next page; null on the last page."},
     )
+
+
+class TagSchema(Schema):
+    """One of the user's tags and how many of their entries have it."""
+
+    tag = fields.String(required=True, metadata={"description": "Lower-case, without the #."})
+    count = fields.Integer(required=True)
+
+
+class TagListSchema(Schema):
+    """The user's tags, by name."""
+
+    items = fields.List(fields.Nested(TagSchema), required=True)

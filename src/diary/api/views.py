@@ -28,9 +28,10 @@ from diary.api.schemas import (
     EntrySchema,
     ExportArgsSchema,
     MeSchema,
+    TagListSchema,
 )
 from diary.security.client import client_info
-from diary.services import entries, receipts, transfer
+from diary.services import entries, receipts, tags, transfer
 from diary.services.receipts import Access
 from diary.services.tokens import Scope
 
@@ -126,19 +127,19 @@ def list_entries(args):
     """Your entries, newest first, a page at a time.
 
     Pass the page's `next_cursor` as `cursor` to get the next page. `q`
-    keeps entries containing that text. `user` lists another user's entries and
-    needs the `entry:read-any` permission.
+    keeps entries containing that text, `tag` those with that #tag. `user` lists
+    another user's entries and needs the `entry:read-any` permission.
     """
     caller = current_caller()
     try:
         if args["user"] is None:
             page = entries.list_own_entries(
-                caller, args["cursor"], args["limit"], q=args["q"]
+                caller, args["cursor"], args["limit"], q=args["q"], tag=args["tag"]
             )
         else:
             page = entries.list_user_entries(
                 caller, args["user"], args["cursor"], args["limit"], q=args["q"],
-                access=_access(),
+                access=_access(), tag=args["tag"],
             )
     except entries.InvalidCursor:
         raise ApiProblem(
@@ -153,6 +154,19 @@ def list_entries(args):
     except entries.ReasonRequired as exc:
         raise _reason_required(exc) from None
     return {"items": page.entries, "next_cursor": page.next_cursor}
+
+
+@blp.route("/tags")
+@authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
+@blp.response(200, TagListSchema)
+@_problems(*COMMON)
+def list_tags():
+    """Your tags, by name, with the number of your entries that have each.
+
+    Only your own entries' tags, whatever your roles.
+    """
+    caller = current_caller()
+    return {"items": [{"tag": tag, "count": count} for tag, count in tags.user_tags(caller.id)]}
 
 
 @blp.route("/entries", methods=["POST"])

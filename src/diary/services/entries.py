@@ -32,9 +32,9 @@ from sqlalchemy.orm import joinedload
 
 from diary import permissions
 from diary.extensions import db
-from diary.models import Entry
+from diary.models import Entry, EntryTag
 from diary.models.types import utcnow
-from diary.services import receipts
+from diary.services import receipts, tags
 from diary.services.receipts import Access
 
 
@@ -256,6 +256,7 @@ def create_entry(author: Actor, content: str | None) -> Entry:
     if not author.may(permissions.ENTRY_CREATE):
         raise EntryAccessDenied("create")
     entry = Entry(user_id=author.id, content=clean_content(content))
+    tags.sync(entry)
     db.session.add(entry)
     db.session.commit()
     return entry
@@ -289,6 +290,7 @@ def update_entry(
         raise EntryConflict(entry_id)
     entry.content = clean_content(content)
     entry.updated_at = utcnow()
+    tags.sync(entry)
     if others:
         receipts.record(actor.id, receipts.AccessKind.EDIT, [entry], access)
     else:
@@ -319,10 +321,15 @@ def delete_entry(actor: Actor, entry_id: int, access: Access | None = None) -> N
 
 
 def list_own_entries(
-    owner: Actor, cursor: str | None = None, limit: int | None = None, q: str | None = None
+    owner: Actor,
+    cursor: str | None = None,
+    limit: int | None = None,
+    q: str | None = None,
+    tag: str | None = None,
 ) -> Page:
     """Return one page of ``owner``'s entries, newest first; with ``q``, only those
-    whose content contains ``q`` (case-insensitive).
+    whose content contains ``q`` (case-insensitive); with ``tag``, only those
+    tagged ``#tag`` (any case).
 
     Keyset pagination: the page after ``cursor`` is found through the
     ``(user_id, created_at, id)`` index, so page 1 costs the same at 10 entries or
@@ -333,7 +340,7 @@ def list_own_entries(
     """
     if not Action.READ.allowed(owner, owner.id):
         raise EntryAccessDenied("own")
-    return _page(_ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q)
+    return _page(_ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q, tag)
 
 
 def list_user_entries(
@@ -343,6 +350,7 @@ def list_user_entries(
     limit: int | None = None,
     q: str | None = None,
     access: Access | None = None,
+    tag: str | None = None,
 ) -> Page:
     """Return one page of user ``user_id``'s entries as :func:`list_own_entries` does.
 
@@ -358,9 +366,9 @@ def list_user_entries(
     if not Action.READ.allowed(actor, user_id):
         raise EntryAccessDenied(f"user {user_id}")
     if user_id == actor.id:
-        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q)
+        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag)
     access = _reasoned(None, access)
-    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q)
+    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag)
     receipts.record(actor.id, receipts.AccessKind.READ, page.entries, access)
     return page
 
@@ -380,10 +388,24 @@ def list_all_entries(actor: Actor, cursor: str | None = None, limit: int | None 
 
 
 def _page(
-    query, params: dict, cursor: str | None, limit: int | None, q: str | None = None
+    query,
+    params: dict,
+    cursor: str | None,
+    limit: int | None,
+    q: str | None = None,
+    tag: str | None = None,
 ) -> Page:
     """Run ``query`` (one of the statements above) with ``params`` for one page."""
     limit = limit or int(current_app.config["ENTRIES_PER_PAGE"])
+    if tag is not None:
+        tag = tags.normalize(tag.removeprefix("#")) if is_storable(tag) else None
+        if tag is None:
+            return Page([], None)
+        tagged = select(EntryTag.entry_id).where(EntryTag.tag == tag)
+        if "owner_id" in params:
+            # The (user_id, tag, entry_id) index: this user's entries with the tag.
+            tagged = tagged.where(EntryTag.user_id == params["owner_id"])
+        query = query.where(Entry.id.in_(tagged))
     if q:
         if not is_storable(q):
             return Page([], None)

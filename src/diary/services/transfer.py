@@ -42,6 +42,7 @@ from diary.services import audit, credentials
 from diary.services.audit import AuditTag
 from diary.services.entries import Action, Actor, EntryAccessDenied, is_storable, max_length
 from diary.services.tags import parse_tags
+from diary.services.tags import sync as sync_tags
 
 FORMAT = "diary-export"
 VERSION = 1
@@ -480,15 +481,15 @@ def import_entries(
     plan = plan_import(actor, found)
     report = ImportReport(plan.source, len(plan.new), plan.duplicates, plan.empty)
     try:
-        db.session.add_all(
-            Entry(
+        for e in plan.new:
+            entry = Entry(
                 user_id=actor.id,
                 content=e.content,
                 created_at=e.created_at,
                 updated_at=e.updated_at,
             )
-            for e in plan.new
-        )
+            sync_tags(entry)  # as entries.create_entry does: the tags come from the text
+            db.session.add(entry)
         audit.record_event(
             AuditTag.ENTRIES_IMPORTED,
             user=actor.id,

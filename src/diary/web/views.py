@@ -35,8 +35,10 @@ def _fetch(entry_id: int, action: entries.Action):
 
 def _dashboard(form: EntryForm, status: int = 200):
     actor = current_identity()
+    # ?tag=herons: only the entries tagged #herons (the links of rendered tags).
+    tag = request.args.get("tag") or None
     try:
-        page = entries.list_own_entries(actor, request.args.get("before"))
+        page = entries.list_own_entries(actor, request.args.get("before"), tag=tag)
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
     except entries.EntryAccessDenied:
@@ -46,6 +48,7 @@ def _dashboard(form: EntryForm, status: int = 200):
             "web/dashboard.html",
             form=form,
             page=page,
+            tag=tag,
             max_length=entries.max_length(),
             # Every entry here is the actor's own: one answer each for the page.
             may_edit=entries.Action.EDIT.allowed(actor, actor.id),
