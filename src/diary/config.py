@@ -387,7 +387,7 @@ def finalize(config, instance_path: str) -> None:
     )
     config["SQLALCHEMY_DATABASE_URI"] = url
     # Written into SQL (a regconfig name): a plain identifier, or refused at start.
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(config.get("SEARCH_LANGUAGE", ""))):
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(config.get("SEARCH_LANGUAGE", "english"))):
         raise ValueError("SEARCH_LANGUAGE must be a text search configuration name, e.g. english.")
     if config.get("HTTPS"):
         config["SESSION_COOKIE_SECURE"] = True
