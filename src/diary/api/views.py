@@ -29,7 +29,7 @@ from diary.api.schemas import (
     MeSchema,
 )
 from diary.security.client import client_info
-from diary.services import entries, receipts
+from diary.services import entries, receipts, search
 from diary.services.receipts import Access
 from diary.services.tokens import Scope
 
@@ -122,22 +122,32 @@ def me():
 @blp.response(200, EntryPageSchema)
 @_problems(*COMMON, 400)
 def list_entries(args):
-    """Your entries, newest first, a page at a time.
+    """Your entries, newest first, a page at a time; with `q`, those that match
+    the search, best match first.
 
-    Pass the page's `next_cursor` as `cursor` to get the next page. `q`
-    keeps entries containing that text. `user` lists another user's entries and
+    Pass the page's `next_cursor` as `cursor` to get the next page. `q` is a
+    full-text search (words stemmed and all required, `"a phrase"`, `-word`,
+    `or`), the same as the search box's. `user` lists another user's entries and
     needs the `entry:read-any` permission.
     """
     caller = current_caller()
     try:
-        if args["user"] is None:
-            page = entries.list_own_entries(
-                caller, args["cursor"], args["limit"], q=args["q"]
+        if args["q"] is not None:
+            # Relevance pages: the cursor is the next page's number, opaque.
+            results = search.search(
+                caller,
+                args["q"],
+                user_id=args["user"],
+                page=search.decode_cursor(args["cursor"]) if args["cursor"] else 1,
+                limit=args["limit"],
+                access=_access(),
             )
+            return {"items": results.entries, "next_cursor": results.next_cursor}
+        if args["user"] is None:
+            page = entries.list_own_entries(caller, args["cursor"], args["limit"])
         else:
             page = entries.list_user_entries(
-                caller, args["user"], args["cursor"], args["limit"], q=args["q"],
-                access=_access(),
+                caller, args["user"], args["cursor"], args["limit"], access=_access(),
             )
     except entries.InvalidCursor:
         raise ApiProblem(
@@ -145,6 +155,8 @@ def list_entries(args):
             "Pass a next_cursor from a previous page, unchanged.",
             errors={"cursor": ["Not a cursor from a previous page."]},
         ) from None
+    except search.InvalidQuery as exc:
+        raise ApiProblem("invalid-query", str(exc), errors={"q": [str(exc)]}) from None
     except entries.EntryAccessDenied:
         raise Forbidden(
             "Listing your entries needs entry:read-own, another user's entry:read-any."

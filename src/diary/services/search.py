@@ -214,7 +214,7 @@ def search(
     nonce = secrets.token_hex(8)
     marks = (_MARK.format("s", nonce), _MARK.format("e", nonce))
     rows = _run(text_, groups, owner, limit + 1, (page - 1) * limit, marks)
-    has_more = len(rows) > limit
+    has_more = len(rows) > limit and page < PAGE_MAX
     rows = rows[:limit]
     by_id = {
         entry.id: entry

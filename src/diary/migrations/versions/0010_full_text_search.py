@@ -2,7 +2,12 @@
 
 PostgreSQL: a stored generated ``tsvector`` column ``entry.search_vector``, built
 with the ``SEARCH_LANGUAGE`` text search configuration (default ``english``), and
-a GIN index on it.
+a GIN index on ``(user_id, search_vector)`` (the ``btree_gin`` extension, trusted
+since PostgreSQL 13: a database owner may create it), so that one writer's search
+reads only that writer's matches: with 100,000 entries of theirs among 1,100,000
+a rare word's search took 17 ms with a GIN index of the words alone (PostgreSQL
+intersected it with the user's 100,000 rows of the B-tree), 3 ms with this one
+(bench/search). Without the extension the index is on ``search_vector`` alone.
 
 SQLite: an FTS5 external-content table ``entry_search`` over ``entry.content``
 (porter stemmer), kept in step with ``entry`` by three triggers, and filled with
@@ -17,6 +22,7 @@ Create Date: 2026-12-04
 
 """
 from alembic import op
+import sqlalchemy as sa
 from flask import current_app
 
 
@@ -59,7 +65,16 @@ def upgrade():
             "ALTER TABLE entry ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
             f"(to_tsvector('{language}'::regconfig, content)) STORED"
         )
-        op.execute("CREATE INDEX ix_entry_search_vector ON entry USING gin (search_vector)")
+        bind = op.get_bind()
+        try:
+            with bind.begin_nested():
+                op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
+        except sa.exc.DBAPIError:  # not installed, or not allowed: the words alone
+            op.execute("CREATE INDEX ix_entry_search_vector ON entry USING gin (search_vector)")
+        else:
+            op.execute(
+                "CREATE INDEX ix_entry_search_vector ON entry USING gin (user_id, search_vector)"
+            )
     elif dialect == "sqlite":
         for statement in SQLITE_UP:
             op.execute(statement)
