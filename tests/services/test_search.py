@@ -219,3 +219,24 @@ def _now():
     from diary.models.types import utcnow
 
     return utcnow()
+
+
+def test_one_writers_search_can_use_both_columns_of_the_search_index(users):
+    """PostgreSQL can find a writer's matches in the GIN index on (user_id,
+    search_vector) alone, both conditions in the index. A SMALLINT parameter for
+    user_id once kept the index to the words (no SMALLINT = INTEGER operator in
+    btree_gin), so each search ANDed them with the user's rows of the B-tree: with
+    100,000 entries of theirs, 17 ms a search instead of 1 ms (bench/search)."""
+    writer = users["writer@example.com"]
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan")
+    entries.create_entry(writer, "herons")
+    sql, params = search.statement("herons", search.parse("herons"), writer.id, 21, 0,
+                                   ("<", ">"))
+    # In a transaction that is rolled back: no other way in than the search index.
+    db.session.execute(sa.text("DROP INDEX ix_entry_user_id_created_at_id"))
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    plan = [r[0] for r in db.session.execute(sa.text("EXPLAIN " + sql), params)]
+    db.session.rollback()
+    at = next(i for i, line in enumerate(plan) if "Index Scan on ix_entry_search_vector" in line)
+    assert "user_id =" in plan[at + 1] and "search_vector @@" in plan[at + 1], "\n".join(plan)

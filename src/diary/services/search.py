@@ -39,12 +39,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Text, column, select, text
 
 from diary import permissions
 from diary.extensions import db
-from diary.models import Entry
+from diary.models import Entry, User
 from diary.services import receipts
 from diary.services.entries import (
     Action,
@@ -68,6 +67,12 @@ PAGE_MAX = 500
 # contain one and pass for a match.
 _MARK = "\x02{}{}\x03"
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+# The entry's own columns, and the snippet beside them, of the search statements.
+_ENTRY_COLUMNS = (Entry.id, Entry.user_id, Entry.content, Entry.created_at, Entry.updated_at)
+_COLUMNS = ", ".join(f"entry.{column.key}" for column in _ENTRY_COLUMNS)
+_SNIPPET = column("snippet", Text)
 
 
 class Scope(enum.Enum):
@@ -216,15 +221,11 @@ def search(
     rows = _run(text_, groups, owner, limit + 1, (page - 1) * limit, marks)
     has_more = len(rows) > limit and page < PAGE_MAX
     rows = rows[:limit]
-    by_id = {
-        entry.id: entry
-        for entry in db.session.scalars(
-            select(Entry).options(joinedload(Entry.author)).where(
-                Entry.id.in_([row[0] for row in rows])
-            )
-        )
-    }
-    hits = [Hit(by_id[id_], _safe(snippet, marks)) for id_, snippet in rows if id_ in by_id]
+    if owner is None:
+        # Everyone's: their writers, in one query (each entry's author is then
+        # found in the session, without a query of its own).
+        list(db.session.scalars(select(User).where(User.id.in_({e.user_id for e, _ in rows}))))
+    hits = [Hit(entry, _safe(snippet, marks)) for entry, snippet in rows]
     if others:
         theirs = [hit.entry for hit in hits if hit.entry.user_id != actor.id]
         receipts.record(actor.id, receipts.AccessKind.READ, theirs, access)
@@ -234,16 +235,28 @@ def search(
 def _run(
     query: str, groups, owner: int | None, limit: int, offset: int, marks: tuple[str, str]
 ) -> list[tuple]:
-    """Return ``(entry id, raw snippet)`` of one page of matches."""
+    """Return ``(entry, raw snippet)`` of one page of matches, in one statement."""
+    sql, params = statement(query, groups, owner, limit, offset, marks)
+    textual = text(sql).columns(*_ENTRY_COLUMNS, _SNIPPET)
+    return [tuple(row) for row in db.session.execute(
+        select(Entry, _SNIPPET).from_statement(textual), params)]
+
+
+def statement(
+    query: str, groups, owner: int | None, limit: int, offset: int, marks: tuple[str, str]
+) -> tuple[str, dict]:
+    """Return the SQL of one page of matches on this database, and its parameters."""
     dialect = db.session.get_bind().dialect.name
-    owner_only = "AND entry.user_id = :owner " if owner is not None else ""
+    # INTEGER as the column: psycopg sends a small int as SMALLINT, and the GIN
+    # index on (user_id, search_vector) has no SMALLINT = INTEGER operator.
+    owner_only = "AND entry.user_id = CAST(:owner AS INTEGER) " if owner is not None else ""
     params = {"owner": owner, "limit": limit, "offset": offset}
     if dialect == "postgresql":
         # Rank and page first, then headline only the page's rows (ts_headline
         # reads the whole text: costly, so never for rows that are not shown).
         sql = (
-            "SELECT entry.id, ts_headline(CAST(:language AS regconfig), entry.content, "
-            "page.query, :options) FROM (SELECT entry.id, ts_rank(entry.search_vector, "
+            "SELECT " + _COLUMNS + ", ts_headline(CAST(:language AS regconfig), "
+            "entry.content, page.query, :options) AS snippet FROM (SELECT entry.id, ts_rank(entry.search_vector, "
             "q.query) AS rank, entry.created_at, q.query FROM entry, "
             "websearch_to_tsquery(CAST(:language AS regconfig), :query) AS q(query) "
             "WHERE entry.search_vector @@ q.query " + owner_only +
@@ -258,7 +271,8 @@ def _run(
         }
     elif dialect == "sqlite":
         sql = (
-            "SELECT entry.id, snippet(entry_search, 0, :start, :stop, '…', 24) "
+            "SELECT " + _COLUMNS + ", snippet(entry_search, 0, :start, :stop, '…', 24) "
+            "AS snippet "
             "FROM entry_search JOIN entry ON entry.id = entry_search.rowid "
             "WHERE entry_search MATCH :query " + owner_only +
             "ORDER BY bm25(entry_search), entry.created_at DESC, entry.id DESC "
@@ -267,7 +281,7 @@ def _run(
         params |= {"query": fts5_query(groups), "start": marks[0], "stop": marks[1]}
     else:
         raise NotImplementedError(f"full-text search on {dialect}")
-    return [tuple(row) for row in db.session.execute(text(sql), params)]
+    return sql, params
 
 
 def _safe(snippet: str | None, marks: tuple[str, str]) -> Markup:
