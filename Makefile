@@ -16,7 +16,7 @@ PORT ?= 5000
 DIARY_BASE_URL ?= http://$(if $(filter 127.0.0.1 0.0.0.0 ::1 ::,$(HOST)),localhost,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test migrate demo-data bench bench-oracle clean
+.PHONY: run test install install-test migrate demo-data bench bench-oracle bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: install-test
 
 bench-oracle: install-test
 	$(BIN)/python bench/oracle
+
+# Full-text search on 1.1 million entries (PostgreSQL; DIARY_BENCH_DATABASE_URL).
+bench-search: install-test
+	$(BIN)/python bench/search
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -251,3 +251,15 @@ def test_every_setting_has_a_comment_just_above_it():
 def test_secrets_have_no_default():
     assert "SECRET_KEY" not in default_settings()
     assert "SECURITY_PASSWORD_SALT" not in default_settings()
+
+
+@pytest.mark.parametrize("language", ["english", "simple", "german"])
+def test_search_language_takes_configuration_names(language):
+    config.finalize({"SEARCH_LANGUAGE": language}, "/srv/diary")
+
+
+@pytest.mark.parametrize("language", ["", "english'); DROP TABLE entry; --", "pg_catalog.english", "English"])
+def test_search_language_refuses_anything_else(language):
+    # It is written into the migration's SQL: a plain lower-case name only.
+    with pytest.raises(ValueError, match="SEARCH_LANGUAGE"):
+        config.finalize({"SEARCH_LANGUAGE": language}, "/srv/diary")

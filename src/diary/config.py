@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 import math
 import os
+import re
 from datetime import timedelta
 
 
@@ -51,6 +52,10 @@ class Defaults:
     # Show Markdown images (![alt](https://…) or from this site) in entries; off: a
     # link with the alt text. The CSP's img-src still decides which hosts load.
     MARKDOWN_IMAGES = False
+    # PostgreSQL text search configuration of full-text search (its stemming and
+    # stop words): the search column is built with it by the migration, so set it
+    # before ``flask db upgrade``. SQLite always uses FTS5's porter (English) stemmer.
+    SEARCH_LANGUAGE = "english"
 
     # --- Export and import (issue 11) --------------------------------------------
     # Largest file /account/import accepts, in bytes (its upload alone may exceed
@@ -396,6 +401,9 @@ def finalize(config, instance_path: str) -> None:
         instance_path, "diary.sqlite3"
     )
     config["SQLALCHEMY_DATABASE_URI"] = url
+    # Written into SQL (a regconfig name): a plain identifier, or refused at start.
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(config.get("SEARCH_LANGUAGE", "english"))):
+        raise ValueError("SEARCH_LANGUAGE must be a text search configuration name, e.g. english.")
     if config.get("HTTPS"):
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True

@@ -27,11 +27,33 @@ def init_app(app: Flask) -> None:
     alter tables on SQLite, which has almost no ALTER TABLE.
     """
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=MIGRATIONS_DIR, render_as_batch=True, include_name=include_name
+    )
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _create_private_file(db.engine.url)
             event.listen(db.engine, "connect", _sqlite_on_connect)
+
+
+# The full-text search index (migration 0010, diary.services.search), engine-specific
+# and outside the models: FTS5's table and its shadow tables on SQLite, the
+# generated column and its index on PostgreSQL.
+SEARCH_TABLE = "entry_search"
+SEARCH_COLUMN = "search_vector"
+SEARCH_INDEX = "ix_entry_search_vector"
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """Alembic's filter of reflected names: everything but the search index, so that
+    ``flask db check`` and autogenerate compare the models with the rest."""
+    if type_ == "table":
+        return not (name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_"))
+    if type_ == "column":
+        return not (name == SEARCH_COLUMN and parent_names.get("table_name") == "entry")
+    if type_ == "index":
+        return name != SEARCH_INDEX
+    return True
 
 
 def _create_private_file(url) -> None:

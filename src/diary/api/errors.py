@@ -49,6 +49,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "account-locked": (403, "The account is temporarily locked"),
     "insufficient-scope": (403, "The access token lacks the scope needed"),
     "invalid-cursor": (400, "The pagination cursor is not valid"),
+    "invalid-query": (400, "The search cannot be run"),
     "access-reason-required": (400, "A reason is required for this access"),
     "too-many-failures": (429, "Too many refused credentials"),
 }
@@ -58,6 +59,7 @@ KINDS: dict[str, tuple[int, str]] = {
 WHEN: dict[str, str] = {
     "bad-request": "The request could not be read: the body is not JSON, say.",
     "invalid-cursor": "The cursor parameter was not made by the API.",
+    "invalid-query": "The q parameter has nothing to search for: only spaces.",
     "access-reason-required": (
         "Reading, changing, deleting or listing another user's entries (with an "
         "entry:*-any permission) needs a Diary-Access-Reason header: one line of at most "

@@ -147,7 +147,9 @@ class EntryListArgsSchema(Schema):
     q = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=Q_MAX_LENGTH),
-        metadata={"description": "Only entries whose text contains this (case-insensitive)."},
+        metadata={"description": "Full-text search: only entries that match, best match "
+                  "first. Words are stemmed and all required; \"a phrase\" as written; "
+                  "-word excluded; or between words allows either."},
     )
     user = fields.Integer(
         load_default=None,

@@ -31,7 +31,7 @@ from diary.api.schemas import (
     TagListSchema,
 )
 from diary.security.client import client_info
-from diary.services import entries, receipts, tags, transfer
+from diary.services import entries, receipts, search, tags, transfer
 from diary.services.receipts import Access
 from diary.services.tokens import Scope
 
@@ -124,21 +124,42 @@ def me():
 @blp.response(200, EntryPageSchema)
 @_problems(*COMMON, 400)
 def list_entries(args):
-    """Your entries, newest first, a page at a time.
+    """Your entries, newest first, a page at a time; with `q`, those that match
+    the search, best match first.
 
-    Pass the page's `next_cursor` as `cursor` to get the next page. `q`
-    keeps entries containing that text, `tag` those with that #tag. `user` lists
-    another user's entries and needs the `entry:read-any` permission.
+    Pass the page's `next_cursor` as `cursor` to get the next page. `q` is a
+    full-text search (words stemmed and all required, `"a phrase"`, `-word`,
+    `or`), the same as the search box's; `tag` keeps entries with that #tag (not
+    together with `q`). `user` lists another user's entries and needs the
+    `entry:read-any` permission.
     """
     caller = current_caller()
+    if args["q"] is not None and args["tag"] is not None:
+        # The search ranks by relevance, the tag filter lists by date: one or the other.
+        raise ApiProblem(
+            "invalid-query",
+            "Search (q) and the tag filter (tag) cannot be combined: use one.",
+            errors={"tag": ["Not together with q."]},
+        )
     try:
+        if args["q"] is not None:
+            # Relevance pages: the cursor is the next page's number, opaque.
+            results = search.search(
+                caller,
+                args["q"],
+                user_id=args["user"],
+                page=search.decode_cursor(args["cursor"]) if args["cursor"] else 1,
+                limit=args["limit"],
+                access=_access(),
+            )
+            return {"items": results.entries, "next_cursor": results.next_cursor}
         if args["user"] is None:
             page = entries.list_own_entries(
-                caller, args["cursor"], args["limit"], q=args["q"], tag=args["tag"]
+                caller, args["cursor"], args["limit"], tag=args["tag"]
             )
         else:
             page = entries.list_user_entries(
-                caller, args["user"], args["cursor"], args["limit"], q=args["q"],
+                caller, args["user"], args["cursor"], args["limit"],
                 access=_access(), tag=args["tag"],
             )
     except entries.InvalidCursor:
@@ -147,6 +168,8 @@ def list_entries(args):
             "Pass a next_cursor from a previous page, unchanged.",
             errors={"cursor": ["Not a cursor from a previous page."]},
         ) from None
+    except search.InvalidQuery as exc:
+        raise ApiProblem("invalid-query", str(exc), errors={"q": [str(exc)]}) from None
     except entries.EntryAccessDenied:
         raise Forbidden(
             "Listing your entries needs entry:read-own, another user's entry:read-any."

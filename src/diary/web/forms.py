@@ -3,7 +3,7 @@ rules themselves live in :mod:`diary.services.entries`, the rules of a reason in
 :mod:`diary.services.receipts`."""
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import SearchField, StringField, SubmitField, TextAreaField
 
 
 class EntryForm(FlaskForm):
@@ -32,3 +32,21 @@ class DeleteForm(FlaskForm):
 
     reason = StringField("Why are you deleting this entry? (the writer sees this)")
     submit = SubmitField("Delete")
+
+
+class SearchForm(FlaskForm):
+    """Search one's own entries: a GET form (it changes nothing), no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search your entries")
+
+
+class EveryoneSearchForm(FlaskForm):
+    """Search everyone's entries: reading others' entries, so a POST with a reason
+    (each of their entries shown is recorded for its owner with it)."""
+
+    q = SearchField("Search everyone's entries")
+    reason = StringField("Why are you searching others' entries? (their writers see this)")
+    submit = SubmitField("Search")

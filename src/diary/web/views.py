@@ -15,10 +15,17 @@ from diary import permissions as perm
 from diary.database import reads_only
 from diary.security.identity import current_identity
 from diary.security.client import client_info
-from diary.services import entries, receipts
+from diary.services import entries, receipts, search
 from diary.services.receipts import Access
 from diary.web import bp
-from diary.web.forms import DeleteForm, EditEntryForm, EntryForm, ReasonForm
+from diary.web.forms import (
+    DeleteForm,
+    EditEntryForm,
+    EntryForm,
+    EveryoneSearchForm,
+    ReasonForm,
+    SearchForm,
+)
 
 # The HTTP status of a form shown again because its content was refused.
 INVALID_STATUS = 422
@@ -49,6 +56,8 @@ def _dashboard(form: EntryForm, status: int = 200):
             form=form,
             page=page,
             tag=tag,
+            search_box=SearchForm(formdata=None),
+            query_max_length=search.QUERY_MAX_LENGTH,
             max_length=entries.max_length(),
             # Every entry here is the actor's own: one answer each for the page.
             may_edit=entries.Action.EDIT.allowed(actor, actor.id),
@@ -291,7 +300,91 @@ def all_entries():
     return render_template(
         "web/all_entries.html",
         page=page,
+        search_box=EveryoneSearchForm(formdata=None),
+        reason_max_length=receipts.REASON_MAX_LENGTH,
+        query_max_length=search.QUERY_MAX_LENGTH,
         may_do=entries.may,
         actor=current_identity(),
         Action=entries.Action,
+    )
+
+
+@bp.get("/search")
+@reads_only
+@auth_required()
+@permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
+def search_entries():
+    """Search the user's own entries (full text, best match first, by pages)."""
+    form = SearchForm(request.args)
+    results, status = None, 200
+    try:
+        results = search.search(current_identity(), form.q.data, page=_page_number())
+    except entries.EntryAccessDenied:
+        abort(403)
+    except search.InvalidQuery as exc:
+        form.q.errors = [str(exc)]
+        status = 400
+    return _search_page(form, results, everyone=False, status=status)
+
+
+@bp.route("/all/search", methods=["GET", "POST"])
+@auth_required()
+@permissions_required(perm.ENTRY_READ_ANY)
+def search_everyone():
+    """Search everyone's entries: GET shows the form; its POST needs a reason, and
+    each of other users' entries among the results is recorded as read for its
+    owner (diary.services.receipts), since a match and its snippet show what
+    they wrote."""
+    if request.method == "GET":
+        return _search_page(EveryoneSearchForm(request.args, meta={"csrf": False}),
+                            None, everyone=True)
+    form = EveryoneSearchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        results = search.search(
+            current_identity(),
+            form.q.data,
+            scope=search.Scope.EVERYONE,
+            page=_page_number(),
+            access=_access(form.reason.data),
+        )
+    except entries.EntryAccessDenied:
+        abort(403)
+    except entries.ReasonRequired as exc:
+        form.reason.errors = [str(exc)]
+    except search.InvalidQuery as exc:
+        form.q.errors = [str(exc)]
+    else:
+        return _search_page(form, results, everyone=True)
+    return _search_page(form, None, everyone=True, status=INVALID_STATUS)
+
+
+def _page_number() -> int:
+    """The requested page of results, 1 when absent; one that is no number is out
+    of range (the service refuses it)."""
+    raw = request.values.get("page")
+    if raw in (None, ""):
+        return 1
+    try:
+        return int(raw)
+    except ValueError:
+        return 0
+
+
+def _search_page(form, results, everyone: bool, status: int = 200):
+    actor = current_identity()
+    return (
+        render_template(
+            "web/search.html",
+            form=form,
+            results=results,
+            everyone=everyone,
+            actor=actor,
+            may_do=entries.may,
+            Action=entries.Action,
+            reason_max_length=receipts.REASON_MAX_LENGTH,
+            query_max_length=search.QUERY_MAX_LENGTH,
+        ),
+        status,
     )
