@@ -15,13 +15,23 @@ from diary import permissions as perm
 from diary.database import reads_only
 from diary.security.identity import current_identity
 from diary.security.client import client_info
-from diary.services import entries, receipts
+from diary.services import archive, entries, receipts
 from diary.services.receipts import Access
 from diary.web import bp
+from diary.web.filters import user_zone
 from diary.web.forms import DeleteForm, EditEntryForm, EntryForm, ReasonForm
 
 # The HTTP status of a form shown again because its content was refused.
 INVALID_STATUS = 422
+
+
+def pager_args() -> tuple[str | None, str | None]:
+    """Return the list cursors of this request: ``before`` (older entries) and
+    ``after`` (newer ones); both at once is no link this app makes (400)."""
+    before, after = request.args.get("before"), request.args.get("after")
+    if before and after:
+        abort(400, "That page link is not valid.")
+    return before, after
 
 
 def _fetch(entry_id: int, action: entries.Action):
@@ -35,8 +45,13 @@ def _fetch(entry_id: int, action: entries.Action):
 
 def _dashboard(form: EntryForm, status: int = 200):
     actor = current_identity()
+    before, after = pager_args()
     try:
-        page = entries.list_own_entries(actor, request.args.get("before"))
+        page = entries.list_own_entries(actor, before, after=after)
+        # "On this day" on the first page only: one statement more there.
+        earlier = (
+            [] if before or after else archive.on_this_day(actor, user_zone())
+        )
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
     except entries.EntryAccessDenied:
@@ -46,6 +61,7 @@ def _dashboard(form: EntryForm, status: int = 200):
             "web/dashboard.html",
             form=form,
             page=page,
+            on_this_day=earlier,
             max_length=entries.max_length(),
             # Every entry here is the actor's own: one answer each for the page.
             may_edit=entries.Action.EDIT.allowed(actor, actor.id),
@@ -280,8 +296,9 @@ def _editor(form: EditEntryForm, entry, status: int = 200):
 @permissions_required(perm.ENTRY_READ_ANY)
 def all_entries():
     """Everybody's entries, newest first, for users who may read any entry."""
+    before, after = pager_args()
     try:
-        page = entries.list_all_entries(current_identity(), request.args.get("before"))
+        page = entries.list_all_entries(current_identity(), before, after=after)
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
     # The list shows Edit/Delete by the one ownership rule, entries.may().
