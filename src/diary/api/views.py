@@ -29,7 +29,7 @@ from diary.api.schemas import (
     MeSchema,
 )
 from diary.security.client import client_info
-from diary.services import entries, receipts
+from diary.services import archive, entries, profile, receipts
 from diary.services.receipts import Access
 from diary.services.tokens import Scope
 
@@ -125,19 +125,23 @@ def list_entries(args):
     """Your entries, newest first, a page at a time.
 
     Pass the page's `next_cursor` as `cursor` to get the next page. `q`
-    keeps entries containing that text. `user` lists another user's entries and
-    needs the `entry:read-any` permission.
+    keeps entries containing that text. `from` and `to` keep the entries written
+    from one day to another, both included, days of your time zone. `user` lists
+    another user's entries and needs the `entry:read-any` permission.
     """
     caller = current_caller()
+    since, until = archive.day_range(
+        profile.zone(caller.user.time_zone), args["from_"], args["to"]
+    )
     try:
         if args["user"] is None:
             page = entries.list_own_entries(
-                caller, args["cursor"], args["limit"], q=args["q"]
+                caller, args["cursor"], args["limit"], q=args["q"], since=since, until=until
             )
         else:
             page = entries.list_user_entries(
                 caller, args["user"], args["cursor"], args["limit"], q=args["q"],
-                access=_access(),
+                access=_access(), since=since, until=until,
             )
     except entries.InvalidCursor:
         raise ApiProblem(
