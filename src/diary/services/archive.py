@@ -20,9 +20,10 @@ runs on the ``(user_id, created_at, id)`` index:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from sqlalchemy import Integer, and_, column, func, select, values
+from sqlalchemy import Integer, and_, bindparam, func, select, union_all
 
 from diary.extensions import db
 from diary.models import Entry
@@ -31,7 +32,9 @@ from diary.services import entries
 from diary.services.entries import Action, Actor, Page
 
 # How many earlier years "on this day" looks back, and how many entries it shows.
-ON_THIS_DAY_YEARS = 100
+# Each year is a range bound to the dashboard's statement: 30 cost about as much as
+# the page of entries itself on SQLite (100 cost four times as much).
+ON_THIS_DAY_YEARS = 30
 ON_THIS_DAY_LIMIT = 5
 # Month ranges per counting statement: 20 years (bind parameters stay few).
 _MONTHS_PER_STATEMENT = 240
@@ -136,15 +139,75 @@ def _own(actor: Actor) -> None:
         raise entries.EntryAccessDenied("own")
 
 
-def _ranges(name: str, rows: list[tuple[int, datetime, datetime]]):
-    """A ``VALUES`` common table expression of numbered UTC ranges."""
-    return (
-        values(
-            column("n", Integer), column("start", UTCDateTime), column("stop", UTCDateTime),
-            name=name,
+# The statements below take their ranges as bound parameters, in a few fixed sizes
+# (unused rows are empty ranges): a statement of one shape is compiled once and
+# cached, where a VALUES list of literal values was compiled on every call, which
+# cost more than running it.
+_SIZES = (12, 60, _MONTHS_PER_STATEMENT)
+
+
+def _ranges(name: str, size: int):
+    """A common table expression of ``size`` numbered UTC ranges (``n``, ``start``,
+    ``stop``), bound as ``n0, s0, e0, n1 …``. A UNION ALL of one-row SELECTs, not a
+    VALUES list: SQLAlchemy caches the compiled form of the one, not of the other."""
+    rows = [
+        select(
+            bindparam(f"n{i}", type_=Integer).label("n"),
+            bindparam(f"s{i}", type_=UTCDateTime).label("start"),
+            bindparam(f"e{i}", type_=UTCDateTime).label("stop"),
         )
-        .data(rows)
-        .cte(name)
+        for i in range(size)
+    ]
+    return union_all(*rows).cte(name)
+
+
+def _range_params(rows: list[tuple[int, datetime, datetime]], size: int) -> dict:
+    params = {}
+    for i in range(size):
+        n, start, stop = rows[i] if i < len(rows) else (-1, _UTC_MIN, _UTC_MIN)
+        params.update({f"n{i}": n, f"s{i}": start, f"e{i}": stop})
+    return params
+
+
+def _size(n: int) -> int:
+    return next(size for size in _SIZES if size >= n)
+
+
+@lru_cache(maxsize=None)
+def _counting(size: int):
+    """Count one user's entries in each of ``size`` ranges (empty ranges left out)."""
+    ranges = _ranges("months", size)
+    return (
+        select(ranges.c.n, func.count(Entry.id))
+        .join(
+            Entry,
+            and_(
+                Entry.user_id == bindparam("owner_id"),
+                Entry.created_at >= ranges.c.start,
+                Entry.created_at < ranges.c.stop,
+            ),
+        )
+        .group_by(ranges.c.n)
+    )
+
+
+@lru_cache(maxsize=None)
+def _in_ranges(size: int):
+    """One user's entries in any of ``size`` ranges, newest first, at most
+    ``page_limit``."""
+    ranges = _ranges("days", size)
+    return (
+        select(Entry)
+        .join(
+            ranges,
+            and_(
+                Entry.user_id == bindparam("owner_id"),
+                Entry.created_at >= ranges.c.start,
+                Entry.created_at < ranges.c.stop,
+            ),
+        )
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(bindparam("page_limit"))
     )
 
 
@@ -178,17 +241,11 @@ def month_counts(actor: Actor, zone: tzinfo) -> list[Year]:
     for offset in range(0, len(months), _MONTHS_PER_STATEMENT):
         chunk = months[offset : offset + _MONTHS_PER_STATEMENT]
         rows = [(i, *month_range(zone, y, m)) for i, (y, m) in enumerate(chunk)]
-        ranges = _ranges("months", rows)
-        statement = (
-            select(ranges.c.n, func.count(Entry.id))
-            .join(
-                Entry,
-                and_(owner, Entry.created_at >= ranges.c.start, Entry.created_at < ranges.c.stop),
-            )
-            .group_by(ranges.c.n)
-        )
-        for n, count in db.session.execute(statement):
-            counts[chunk[n]] = count
+        size = _size(len(rows))
+        params = {"owner_id": actor.id, **_range_params(rows, size)}
+        for n, count in db.session.execute(_counting(size), params):
+            if n >= 0:
+                counts[chunk[n]] = count
     years: dict[int, list[Month]] = {}
     for (y, m), count in sorted(counts.items(), reverse=True):
         years.setdefault(y, []).append(Month(y, m, count))
@@ -246,13 +303,21 @@ def on_this_day(
     actor: Actor, zone: tzinfo, today: date | None = None, limit: int = ON_THIS_DAY_LIMIT
 ) -> list[Entry]:
     """Return up to ``limit`` of ``actor``'s entries written on today's month and day
-    (in ``zone``'s calendar) in earlier years, newest first. On 29 February only
-    leap years have that day. One statement.
+    (in ``zone``'s calendar) in the :data:`ON_THIS_DAY_YEARS` earlier years, newest
+    first. On 29 February only leap years have that day. One statement.
 
     :raises EntryAccessDenied: the actor may not read their own entries.
     """
     _own(actor)
     today = today or datetime.now(timezone.utc).astimezone(zone).date()
+    params = {"owner_id": actor.id, "page_limit": limit, **_earlier_days(zone, today)}
+    return list(db.session.scalars(_in_ranges(ON_THIS_DAY_YEARS), params))
+
+
+@lru_cache(maxsize=64)
+def _earlier_days(zone: tzinfo, today: date) -> dict:
+    """The bound ranges of ``today``'s month and day in earlier years: the same for
+    every writer in ``zone`` all day, so computed once."""
     rows = []
     for year in range(today.year - 1, max(today.year - ON_THIS_DAY_YEARS, 1) - 1, -1):
         try:
@@ -260,20 +325,4 @@ def on_this_day(
         except ValueError:  # 29 February in a year that has none
             continue
         rows.append((year, local_midnight(zone, day), local_midnight(zone, day + timedelta(days=1))))
-    if not rows:
-        return []
-    ranges = _ranges("days", rows)
-    statement = (
-        select(Entry)
-        .join(
-            ranges,
-            and_(
-                Entry.user_id == actor.id,
-                Entry.created_at >= ranges.c.start,
-                Entry.created_at < ranges.c.stop,
-            ),
-        )
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(statement))
+    return _range_params(rows, ON_THIS_DAY_YEARS)
