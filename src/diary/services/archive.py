@@ -5,16 +5,19 @@ Dates are stored in UTC; a month or a day is a range of the writer's calendar. E
 boundary here is computed in Python with :mod:`zoneinfo` (local midnight of the
 first day, converted to UTC), so it is right across daylight saving time and for
 zones whose offset changed, and the database only compares timestamps. That is the
-same on SQLite (which has no zone database) and PostgreSQL, and every comparison
-runs on the ``(user_id, created_at, id)`` index:
+same on SQLite (which has no zone database) and PostgreSQL, and every comparison is
+a seek on the ``(user_id, created_at, id)`` index:
 
-- the month counts are one statement: a ``VALUES`` list of the month ranges between
-  the writer's first and last entry, joined to their entries by range and grouped,
-  so the database walks the index once, with no function of ``created_at`` per row
-  (PostgreSQL's ``AT TIME ZONE`` would compute one for each of 100,000 rows);
-- a month's page is the entry list with a range condition;
-- "on this day" is one statement: the day's range in each earlier year, joined the
-  same way.
+- the month counts are one statement (per 20 years of diary, after one that finds
+  the first and last entry): a ``VALUES`` list of the month ranges between the
+  first and last entry, joined to the writer's entries by range and grouped. The
+  database walks the writer's index once, range by range, with no function of
+  ``created_at`` per row (PostgreSQL's ``AT TIME ZONE`` in a ``GROUP BY`` would
+  compute one for each of 100,000 rows, and SQLite has nothing to compute it with);
+- a month's page is the entry list with a range condition, plus one statement for
+  the neighbouring months;
+- "on this day" is one statement: the day's range in each of 30 earlier years,
+  joined the same way.
 """
 
 from __future__ import annotations
