@@ -149,6 +149,10 @@ def _own(actor: Actor) -> None:
 # made PostgreSQL start parallel workers for a handful of rows.) The ranges drive
 # the join: for each range, one seek on the (user_id, created_at, id) index.
 _SIZES = (12, 60, _MONTHS_PER_STATEMENT)
+# The columns of a VALUES list in FROM, as PostgreSQL and SQLite both name them
+# (SQLite takes no column names after its alias). A plain SELECT, not WITH: pages
+# that only read are checked to run SELECTs alone (tests/test_database.py).
+_N, _START, _STOP = "column1", "column2", "column3"
 
 
 def _values(size: int) -> str:
@@ -180,10 +184,9 @@ def _counting(size: int) -> TextClause:
     """Count one user's entries in each of ``size`` ranges (empty ranges left out)."""
     return _typed(
         text(
-            f"WITH ranges (n, start, stop) AS (VALUES {_values(size)}) "
-            "SELECT ranges.n, count(entry.id) FROM ranges JOIN entry "
-            "ON entry.user_id = :owner_id AND entry.created_at >= ranges.start "
-            "AND entry.created_at < ranges.stop GROUP BY ranges.n"
+            f"SELECT ranges.{_N}, count(entry.id) FROM (VALUES {_values(size)}) AS ranges "
+            f"JOIN entry ON entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
+            f"AND entry.created_at < ranges.{_STOP} GROUP BY ranges.{_N}"
         ),
         size,
     )
@@ -199,11 +202,10 @@ def _in_ranges(size: int):
     columns = ", ".join(f"entry.{c.name}" for c in Entry.__table__.columns)
     statement = _typed(
         text(
-            f"WITH ranges (n, start, stop) AS (VALUES {_values(size)}) "
-            f"SELECT {columns} FROM ranges JOIN entry "
-            "ON entry.user_id = :owner_id AND entry.created_at >= ranges.start "
-            "AND entry.created_at < ranges.stop "
-            "ORDER BY ranges.n DESC, entry.created_at DESC, entry.id DESC LIMIT :page_limit"
+            f"SELECT {columns} FROM (VALUES {_values(size)}) AS ranges "
+            f"JOIN entry ON entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
+            f"AND entry.created_at < ranges.{_STOP} "
+            f"ORDER BY ranges.{_N} DESC, entry.created_at DESC, entry.id DESC LIMIT :page_limit"
         ),
         size,
     ).columns(*Entry.__table__.columns)
