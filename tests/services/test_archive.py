@@ -277,3 +277,25 @@ def test_a_date_range_limits_the_list(people):
     since, until = archive.day_range(UTC, date(2026, 5, 2), date(2026, 5, 3))
     page = entries.list_own_entries(alice, since=since, until=until)
     assert [e.id for e in page.entries] == [ids[2], ids[1]]
+
+
+def test_on_this_day_from_entries_in_hand_matches_the_statement(people):
+    alice = people["alice"]
+    write(
+        alice,
+        datetime(2025, 5, 31, 22, 30, tzinfo=UTC),  # 1 June 2025 in Berlin
+        datetime(2024, 6, 1, 12, tzinfo=UTC),
+        datetime(2024, 6, 1, 8, tzinfo=UTC),
+        datetime(2026, 6, 1, 8, tzinfo=UTC),  # this year
+        datetime(2025, 5, 31, 21, 30, tzinfo=UTC),  # 31 May in Berlin
+        datetime(1990, 6, 1, 12, tzinfo=UTC),  # more than 30 years ago
+        datetime(1996, 6, 1, 12, tzinfo=UTC),
+    )
+    write(people["bob"], datetime(2023, 6, 1, 12, tzinfo=UTC))
+    everything = entries.list_own_entries(alice, limit=100).entries
+    today = date(2026, 6, 1)
+    for limit in (5, 2):
+        asked = archive.on_this_day(alice, BERLIN, today, limit)
+        held = archive.on_this_day(alice, BERLIN, today, limit, every_entry=everything)
+        assert [e.id for e in held] == [e.id for e in asked]
+    assert len(archive.on_this_day(alice, BERLIN, today)) == 4

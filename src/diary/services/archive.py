@@ -301,16 +301,34 @@ def month_entries(
 
 
 def on_this_day(
-    actor: Actor, zone: tzinfo, today: date | None = None, limit: int = ON_THIS_DAY_LIMIT
+    actor: Actor,
+    zone: tzinfo,
+    today: date | None = None,
+    limit: int = ON_THIS_DAY_LIMIT,
+    *,
+    every_entry: list[Entry] | None = None,
 ) -> list[Entry]:
     """Return up to ``limit`` of ``actor``'s entries written on today's month and day
     (in ``zone``'s calendar) in the :data:`ON_THIS_DAY_YEARS` earlier years, newest
-    first. On 29 February only leap years have that day. One statement.
+    first. On 29 February only leap years have that day.
+
+    One statement; none when the caller already holds ``every_entry`` of the actor
+    (the dashboard's first page when there is no next one): those are sorted out
+    here instead.
 
     :raises EntryAccessDenied: the actor may not read their own entries.
     """
     _own(actor)
     today = today or datetime.now(timezone.utc).astimezone(zone).date()
+    if every_entry is not None:
+        first_year = today.year - ON_THIS_DAY_YEARS
+        found = []
+        for entry in every_entry:
+            day = entry.created_at.astimezone(zone).date()
+            if (day.month, day.day) == (today.month, today.day) and first_year <= day.year < today.year:
+                found.append(entry)
+        found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+        return found[:limit]
     params = {"owner_id": actor.id, "page_limit": limit, **_earlier_days(zone, today)}
     return list(db.session.scalars(_in_ranges(ON_THIS_DAY_YEARS), params))
 

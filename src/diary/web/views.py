@@ -48,9 +48,10 @@ def _dashboard(form: EntryForm, status: int = 200):
     before, after = pager_args()
     try:
         page = entries.list_own_entries(actor, before, after=after)
-        # "On this day" on the first page only: one statement more there.
-        earlier = (
-            [] if before or after else archive.on_this_day(actor, user_zone())
+        # "On this day" on the first page only: one statement more there, none
+        # when that page holds every entry.
+        earlier = [] if before or after else archive.on_this_day(
+            actor, user_zone(), every_entry=None if page.next_cursor else page.entries
         )
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
