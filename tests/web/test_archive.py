@@ -82,6 +82,7 @@ def test_a_month_shows_its_entries_and_the_nearest_months_with_entries(client, a
     auth.login()
     html = client.get("/archive/2026/06").get_data(as_text=True)
     assert f'href="/entry/{june}"' in html and f'href="/entry/{may}"' not in html
+    assert 'title="2026-06-01 01:30 CEST"' in html  # shown in the writer's zone
     assert re.search(r'href="/archive/2026/05" data-testid="previous-month"', html)
     assert re.search(r'href="/archive/2026/08" data-testid="next-month"', html)
     assert "someone else" not in client.get("/archive/2026/07").get_data(as_text=True)
