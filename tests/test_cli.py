@@ -130,3 +130,51 @@ def test_audit_prune_reads_hours_and_refuses_nonsense(app, runner):
         assert result.exit_code == 2, bad
         assert "is not a duration" in result.output
     assert runner.invoke(args=["audit", "prune"]).exit_code == 2  # --older-than is required
+
+
+# --- import-entries ------------------------------------------------------------------
+
+DAY_ONE_FILE = "tests/data/dayone.json"
+
+
+def entry_texts(app, email):
+    from diary.models import Entry
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        return [e.content for e in db.session.scalars(
+            sa.select(Entry).where(Entry.user_id == user.id).order_by(Entry.created_at))]
+
+
+def test_import_entries_dry_run_shows_the_preview_and_imports_nothing(app, runner, demo_users):
+    result = runner.invoke(args=["import-entries", "writer@example.com", DAY_ONE_FILE, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Day One export: 3 to import, 0 duplicates and 1 without text to skip." in result.output
+    assert "Written from 2023-03-14 to 2024-01-01 (UTC)." in result.output
+    assert "2023-03-14T07:12:45.000000Z  Saw a heron by the canal" in result.output
+    assert "Dry run: nothing was imported." in result.output
+    assert entry_texts(app, "writer@example.com") == []
+
+
+def test_import_entries_imports_and_skips_duplicates_the_second_time(app, runner, demo_users):
+    args = ["import-entries", "WRITER@example.com", DAY_ONE_FILE]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert result.output == ("Imported 3 entries from the Day One export; skipped 0 "
+                             "duplicates and 1 without text.\n")
+    assert len(entry_texts(app, "writer@example.com")) == 3
+    again = runner.invoke(args=args)
+    assert "Imported 0 entries from the Day One export; skipped 3 duplicates" in again.output
+    assert len(entry_texts(app, "writer@example.com")) == 3
+
+
+def test_import_entries_refuses_a_bad_file_and_an_unknown_account(app, runner, demo_users, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "diary-export", "version": 2, "entries": []}')
+    result = runner.invoke(args=["import-entries", "writer@example.com", str(bad)])
+    assert result.exit_code == 1
+    assert ("version: this file is version 2 of the Diary export format; this Diary reads "
+            "version 1. Nothing was imported.") in result.output
+    result = runner.invoke(args=["import-entries", "nobody@example.com", DAY_ONE_FILE])
+    assert result.exit_code == 1 and "No account has the address nobody@example.com." in result.output
+    assert entry_texts(app, "writer@example.com") == []

@@ -18,9 +18,12 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 def dry_run(*args: str, **env: str) -> list[str]:
     """Return the last two commands ``make run`` would run: the banner and the server."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("DIARY_BASE_URL", "HOST", "PORT")}
+    # Without the variables of a calling make (the suite runs under `make test`):
+    # with them, this make says "Entering/Leaving directory" around its commands.
+    ignored = ("DIARY_BASE_URL", "HOST", "PORT", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    environment = {k: v for k, v in os.environ.items() if k not in ignored}
     environment.update(env)
-    out = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, env=environment,
+    out = subprocess.run(["make", "--no-print-directory", "-n", "run", *args], cwd=ROOT, env=environment,
                          capture_output=True, text=True, check=True).stdout
     return out.strip().splitlines()[-2:]
 

@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from diary.services import accounts, audit_log, receipts
+from diary.services import accounts, audit_log, receipts, transfer
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(receipts_group)
     app.cli.add_command(audit)
+    app.cli.add_command(import_entries)
 
 
 @click.command("demo-data")
@@ -97,3 +98,46 @@ def prune(older_than: timedelta) -> None:
     """Delete audit events older than --older-than (the pruning itself is recorded)."""
     count = audit_log.prune(older_than)
     click.echo(f"deleted {count} audit event{'s' if count != 1 else ''} older than {older_than}")
+
+
+# --- flask --app diary import-entries … ------------------------------------------
+
+
+@click.command("import-entries")
+@click.argument("email")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Show what would be imported; import nothing.")
+@with_appcontext
+def import_entries(email: str, file, dry_run: bool) -> None:
+    """Import FILE (a Diary JSON export or a Day One JSON export) into the diary of
+    the account EMAIL, as /account/import does: duplicates are skipped, and a bad
+    file is refused whole with its first problem."""
+    user = transfer.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account has the address {email}.")
+    actor = transfer.acting_as(user)
+    data = file.read(transfer.max_bytes() + 1)
+    try:
+        found = transfer.read_file(data)
+        if dry_run:
+            plan = transfer.plan_import(actor, found)
+            click.echo(
+                f"{plan.source}: {len(plan.new)} to import, {plan.duplicates} duplicates "
+                f"and {plan.empty} without text to skip."
+            )
+            if plan.first:
+                click.echo(f"Written from {plan.first:%Y-%m-%d} to {plan.last:%Y-%m-%d} (UTC).")
+            for entry in plan.new[:5]:
+                first_line = entry.content.splitlines()[0][:60]
+                click.echo(f"  {transfer.stamp(entry.created_at)}  {first_line}")
+            click.echo("Dry run: nothing was imported.")
+            return
+        report = transfer.import_entries(actor, found, via="cli")
+    except transfer.ImportInvalid as exc:
+        raise click.ClickException(f"{exc} Nothing was imported.") from None
+    except transfer.EntryAccessDenied:
+        raise click.ClickException(f"{email} may not write entries (entry:create).") from None
+    click.echo(
+        f"Imported {report.imported} entries from the {report.source}; skipped "
+        f"{report.duplicates} duplicates and {report.empty} without text."
+    )

@@ -48,6 +48,20 @@ class Defaults:
     ENTRY_MAX_LENGTH = 280
     # Entries shown on one dashboard page.
     ENTRIES_PER_PAGE = 20
+    # Show Markdown images (![alt](https://…) or from this site) in entries; off: a
+    # link with the alt text. The CSP's img-src still decides which hosts load.
+    MARKDOWN_IMAGES = False
+
+    # --- Export and import (issue 11) --------------------------------------------
+    # Largest file /account/import accepts, in bytes (its upload alone may exceed
+    # MAX_CONTENT_LENGTH, by this much plus the form around the file).
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    # Most entries one imported file may hold.
+    IMPORT_MAX_ENTRIES = 20000
+    # How long an uploaded file waits for its import to be confirmed (seconds).
+    IMPORT_PENDING_SECONDS = 3600
+    # Entries read from the database per batch while an export streams.
+    EXPORT_BATCH_SIZE = 500
 
     # --- Cookies and CSRF --------------------------------------------------------
     # The session cookie is never readable from JavaScript.
@@ -360,6 +374,7 @@ DURATIONS: dict[str, Duration] = {
     "SESSION_IDLE_TIMEOUT": Duration.SECONDS,
     "SESSION_ABSOLUTE_LIFETIME": Duration.SECONDS,
     "HSTS_MAX_AGE": Duration.SECONDS,
+    "IMPORT_PENDING_SECONDS": Duration.SECONDS,
 }
 
 

@@ -18,7 +18,10 @@ def test_openapi_document_describes_the_api(client):
     spec = response.get_json()
     assert spec["openapi"].startswith("3.")
     assert spec["info"]["title"] == "Diary API"
-    assert set(spec["paths"]) == {"/api/v1/me", "/api/v1/entries", "/api/v1/entries/{entry_id}"}
+    assert set(spec["paths"]) == {
+        "/api/v1/me", "/api/v1/entries", "/api/v1/entries/{entry_id}", "/api/v1/export",
+        "/api/v1/tags",
+    }
     assert set(spec["components"]["securitySchemes"]) == {"personalAccessToken", "authToken", "session"}
     assert spec["components"]["securitySchemes"]["personalAccessToken"]["scheme"] == "bearer"
     # Errors are documented as problem+json.

@@ -50,10 +50,13 @@ def test_patch_takes_an_aware_expected_updated_at():
 
 def test_list_arguments_defaults_and_bounds():
     assert EntryListArgsSchema().load({}) == {
-        "limit": None, "cursor": None, "q": None, "user": None, "from_": None, "to": None,
+        "limit": None, "cursor": None, "q": None, "user": None, "tag": None,
+        "from_": None, "to": None,
     }
     assert EntryListArgsSchema().load({"limit": "100"})["limit"] == 100
-    for bad in ({"limit": "0"}, {"limit": "101"}, {"user": "0"}, {"user": str(2**31)}, {"q": "x" * 201}):
+    assert EntryListArgsSchema().load({"tag": "#" + "x" * 64})["tag"] == "#" + "x" * 64
+    for bad in ({"limit": "0"}, {"limit": "101"}, {"user": "0"}, {"user": str(2**31)}, {"q": "x" * 201},
+                {"tag": ""}, {"tag": "x" * 66}):
         with pytest.raises(ValidationError):
             EntryListArgsSchema().load(bad)
 

@@ -10,6 +10,8 @@ from diary.services.entries import max_length
 # The most entries one page may hold: part of the API contract, so a constant.
 PAGE_SIZE_MAX = 100
 Q_MAX_LENGTH = 200
+# A tag is at most 64 characters (diary.services.tags.TAG_MAX_LENGTH), with its "#".
+TAG_ARG_MAX_LENGTH = 65
 # An entry's text: at least one character that is not whitespace, and no NUL (the
 # rules of diary.services.entries.clean_content, stated in the contract). The
 # whitespace class is spelled out, not \s, because Python's and JavaScript's \s
@@ -90,9 +92,19 @@ class EntrySchema(Schema):
 
     id = fields.Integer(required=True)
     user_id = fields.Integer(required=True, metadata={"description": "The author."})
-    content = fields.String(required=True)
+    content = fields.String(
+        required=True,
+        metadata={"description": "The entry's text as written: Markdown (CommonMark), "
+                  "which the pages render; the API never sends HTML."},
+    )
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+    tags = fields.List(
+        fields.String(),
+        required=True,
+        dump_only=True,
+        metadata={"description": "The entry's #tags, lower-case, sorted, without the #."},
+    )
 
 
 class EntryInSchema(Schema):
@@ -163,6 +175,22 @@ class EntryListArgsSchema(Schema):
     def _from_before_to(self, data, **_kwargs):
         if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
             raise ValidationError("The day `to` cannot be before the day `from`.", "to")
+    tag = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=TAG_ARG_MAX_LENGTH),
+        metadata={"description": "Only entries with this tag (any case, with or without #)."},
+    )
+
+
+class ExportArgsSchema(Schema):
+    """Query parameters of GET /export."""
+
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "zip"]),
+        metadata={"description": "json (the diary-export format, docs/export.md) or zip "
+                  "(Markdown files with YAML front matter)."},
+    )
 
 
 class EntryPageSchema(Schema):
@@ -174,3 +202,16 @@ class EntryPageSchema(Schema):
         required=True,
         metadata={"description": "Pass as ?cursor= for the next page; null on the last page."},
     )
+
+
+class TagSchema(Schema):
+    """One of the user's tags and how many of their entries have it."""
+
+    tag = fields.String(required=True, metadata={"description": "Lower-case, without the #."})
+    count = fields.Integer(required=True)
+
+
+class TagListSchema(Schema):
+    """The user's tags, by name."""
+
+    items = fields.List(fields.Nested(TagSchema), required=True)

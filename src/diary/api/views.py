@@ -7,7 +7,7 @@ from __future__ import annotations
 import http
 from urllib.parse import unquote
 
-from flask import request
+from flask import Response, request, stream_with_context
 from flask_smorest import Blueprint
 from werkzeug.exceptions import (
     Conflict,
@@ -26,10 +26,12 @@ from diary.api.schemas import (
     EntryPageSchema,
     EntryPatchSchema,
     EntrySchema,
+    ExportArgsSchema,
     MeSchema,
+    TagListSchema,
 )
 from diary.security.client import client_info
-from diary.services import archive, entries, profile, receipts
+from diary.services import archive, entries, profile, receipts, tags, transfer
 from diary.services.receipts import Access
 from diary.services.tokens import Scope
 
@@ -125,8 +127,9 @@ def list_entries(args):
     """Your entries, newest first, a page at a time.
 
     Pass the page's `next_cursor` as `cursor` to get the next page. `q`
-    keeps entries containing that text. `from` and `to` keep the entries written
-    from one day to another, both included, days of your time zone. `user` lists
+    keeps entries containing that text, `tag` those with that #tag. `from` and
+    `to` keep the entries written from one day to another, both included, days of
+    your time zone. `user` lists
     another user's entries and needs the `entry:read-any` permission.
     """
     caller = current_caller()
@@ -136,12 +139,13 @@ def list_entries(args):
     try:
         if args["user"] is None:
             page = entries.list_own_entries(
-                caller, args["cursor"], args["limit"], q=args["q"], since=since, until=until
+                caller, args["cursor"], args["limit"], q=args["q"], tag=args["tag"],
+                since=since, until=until,
             )
         else:
             page = entries.list_user_entries(
                 caller, args["user"], args["cursor"], args["limit"], q=args["q"],
-                access=_access(), since=since, until=until,
+                access=_access(), tag=args["tag"], since=since, until=until,
             )
     except entries.InvalidCursor:
         raise ApiProblem(
@@ -156,6 +160,19 @@ def list_entries(args):
     except entries.ReasonRequired as exc:
         raise _reason_required(exc) from None
     return {"items": page.entries, "next_cursor": page.next_cursor}
+
+
+@blp.route("/tags")
+@authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
+@blp.response(200, TagListSchema)
+@_problems(*COMMON)
+def list_tags():
+    """Your tags, by name, with the number of your entries that have each.
+
+    Only your own entries' tags, whatever your roles.
+    """
+    caller = current_caller()
+    return {"items": [{"tag": tag, "count": count} for tag, count in tags.user_tags(caller.id)]}
 
 
 @blp.route("/entries", methods=["POST"])
@@ -216,6 +233,45 @@ def delete_entry(entry_id: int):
     `entry:delete-any` and a `Diary-Access-Reason` header (the deletion is recorded)."""
     _fetch(lambda: entries.delete_entry(current_caller(), entry_id, _access()))
     return None
+
+
+@blp.route("/export")
+@authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
+@blp.arguments(ExportArgsSchema, location="query")
+@blp.doc(
+    responses={
+        "200": {
+            "description": "Every one of your entries, oldest first, streamed as a file "
+            "download (Content-Disposition: attachment).",
+            "content": {
+                "application/json": {"schema": {
+                    "type": "object",
+                    "required": ["format", "version", "exported_at", "entries"],
+                    "properties": {
+                        "format": {"type": "string", "enum": ["diary-export"]},
+                        "version": {"type": "integer", "enum": [1]},
+                        "exported_at": {"type": "string", "format": "date-time"},
+                        "entries": {"type": "array", "items": {"type": "object"}},
+                    },
+                }},
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    }
+)
+@_problems(*COMMON, 422)
+def export(args):
+    """Download all your entries: `format=json` (default; the versioned
+    `diary-export` format of docs/export.md) or `format=zip` (one Markdown file
+    per entry with YAML front matter). The export is recorded in your account
+    activity."""
+    client = client_info()
+    exported = transfer.export(
+        current_caller(), args["format"], ip=client.ip, user_agent=client.user_agent
+    )
+    response = Response(stream_with_context(exported.chunks), mimetype=exported.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+    return response
 
 
 def _fetch(call):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diary.extensions import db
@@ -31,6 +31,15 @@ class Entry(db.Model):
     )
 
     author: Mapped[User] = relationship(User)
+    # The entry's #tags (diary.services.tags.sync keeps them in step with content),
+    # loaded with the entry's page in one more query.
+    tag_links: Mapped[list["EntryTag"]] = relationship(
+        back_populates="entry",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+        order_by="EntryTag.tag",
+    )
 
     __table_args__ = (
         # The dashboard's query: one user's entries, newest first, keyset-paginated.
@@ -39,5 +48,39 @@ class Entry(db.Model):
         Index("ix_entry_created_at_id", "created_at", "id"),
     )
 
+    @property
+    def tags(self) -> list[str]:
+        """The entry's tags, sorted."""
+        return [link.tag for link in self.tag_links]
+
     def __repr__(self) -> str:
         return f"<Entry {self.id} by user {self.user_id}>"
+
+
+class EntryTag(db.Model):
+    """One #tag of one entry. ``user_id`` is the entry's owner (entries never change
+    owner), so a user's tags and their entries with a tag are found through one
+    index without reading the entries."""
+
+    __tablename__ = "entry_tag"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Lower-case, at most diary.services.tags.TAG_MAX_LENGTH characters.
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), nullable=False
+    )
+
+    entry: Mapped[Entry] = relationship(back_populates="tag_links")
+
+    __table_args__ = (
+        # A user's tags with counts, and their entries with one tag.
+        Index("ix_entry_tag_user_id_tag", "user_id", "tag", "entry_id"),
+        # Everybody's entries with one tag.
+        Index("ix_entry_tag_tag", "tag"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<EntryTag {self.tag!r} of entry {self.entry_id}>"

@@ -13,6 +13,12 @@ first of all (:mod:`diary.pipeline`), looks at the body before anything else rea
   the view, which then reads it from memory;
 - the limit is set on the request, so Werkzeug holds every later read to it too.
 
+One endpoint takes more: the import upload (``web.import_upload``) reads a file
+of up to ``IMPORT_MAX_BYTES`` plus :data:`FORM_OVERHEAD` for the form around it
+(:data:`UPLOAD_LIMITS`). Werkzeug spools a file part of that size to a temporary
+file rather than memory, and the form's other fields stay held to Flask's
+``MAX_FORM_MEMORY_SIZE``. Every other endpoint keeps the limits above.
+
 The refusal is a 413 in the format of where it was sent: problem+json inside the
 API, Flask-Security's JSON error shape for a JSON request to one of its endpoints
 (as the rate limits answer there), else Diary's styled error page.
@@ -28,15 +34,30 @@ from diary import errors
 from diary.security.core import security
 
 
+# Endpoints that take an upload larger than MAX_CONTENT_LENGTH: the setting that
+# bounds the file. Their limit is that plus FORM_OVERHEAD (multipart boundaries and
+# headers, the CSRF token).
+UPLOAD_LIMITS = {"web.import_upload": "IMPORT_MAX_BYTES"}
+FORM_OVERHEAD = 16 * 1024
+
+
+def request_limit(in_api: bool) -> int | None:
+    """Return how many body bytes this request may have (None: no limit)."""
+    upload = UPLOAD_LIMITS.get(request.endpoint or "")
+    if upload is not None and request.method == "POST":
+        return int(current_app.config[upload]) + FORM_OVERHEAD
+    limit = current_app.config["API_MAX_BODY_BYTES" if in_api else "MAX_CONTENT_LENGTH"]
+    return None if limit is None else int(limit)
+
+
 def limit_body():
     """Refuse a request body over this request's limit; return the 413 or None."""
     from diary import api
 
     in_api = api.in_api()
-    limit = current_app.config["API_MAX_BODY_BYTES" if in_api else "MAX_CONTENT_LENGTH"]
+    limit = request_limit(in_api)
     if limit is None:
         return None
-    limit = int(limit)
     if request.content_length is not None:
         request.max_content_length = limit
         too_large = request.content_length > limit

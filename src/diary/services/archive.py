@@ -27,6 +27,7 @@ from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from sqlalchemy import Integer, TextClause, bindparam, func, select, text
+from sqlalchemy.orm import lazyload
 
 from diary.extensions import db
 from diary.models import Entry
@@ -209,7 +210,8 @@ def _in_ranges(size: int):
         ),
         size,
     ).columns(*Entry.__table__.columns)
-    return select(Entry).from_statement(statement)
+    # The list shows text and dates, not tags: no second statement for them.
+    return select(Entry).from_statement(statement).options(lazyload(Entry.tag_links))
 
 
 def month_counts(actor: Actor, zone: tzinfo) -> list[Year]:

@@ -65,6 +65,9 @@ class AuditTag(enum.StrEnum):
     PERMISSION_GRANTED = "role:permission:granted"
     PERMISSION_REVOKED = "role:permission:revoked"
     AUDIT_PRUNED = "audit_log:pruned"
+    # Export and import (issue 11): the format or source and how many entries.
+    ENTRIES_EXPORTED = "entries:exported"
+    ENTRIES_IMPORTED = "entries:imported"
 
 
 # How each event reads on the user's activity page.
@@ -114,6 +117,8 @@ DESCRIPTIONS: dict[AuditTag, str] = {
     AuditTag.PERMISSION_GRANTED: "Permission granted to a role",
     AuditTag.PERMISSION_REVOKED: "Permission revoked from a role",
     AuditTag.AUDIT_PRUNED: "Old audit events deleted",
+    AuditTag.ENTRIES_EXPORTED: "Entries exported",
+    AuditTag.ENTRIES_IMPORTED: "Entries imported",
 }
 
 

@@ -32,9 +32,9 @@ from sqlalchemy.orm import joinedload
 
 from diary import permissions
 from diary.extensions import db
-from diary.models import Entry
+from diary.models import Entry, EntryTag
 from diary.models.types import utcnow
-from diary.services import receipts
+from diary.services import receipts, tags
 from diary.services.receipts import Access
 
 
@@ -258,6 +258,7 @@ def create_entry(author: Actor, content: str | None) -> Entry:
     if not author.may(permissions.ENTRY_CREATE):
         raise EntryAccessDenied("create")
     entry = Entry(user_id=author.id, content=clean_content(content))
+    tags.sync(entry)
     db.session.add(entry)
     db.session.commit()
     return entry
@@ -291,6 +292,7 @@ def update_entry(
         raise EntryConflict(entry_id)
     entry.content = clean_content(content)
     entry.updated_at = utcnow()
+    tags.sync(entry)
     if others:
         receipts.record(actor.id, receipts.AccessKind.EDIT, [entry], access)
     else:
@@ -325,14 +327,16 @@ def list_own_entries(
     cursor: str | None = None,
     limit: int | None = None,
     q: str | None = None,
+    tag: str | None = None,
     *,
     after: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Page:
     """Return one page of ``owner``'s entries, newest first; with ``q``, only those
-    whose content contains ``q`` (case-insensitive); with ``since``/``until``, only
-    those written in ``[since, until)``.
+    whose content contains ``q`` (case-insensitive); with ``tag``, only those
+    tagged ``#tag`` (any case); with ``since``/``until``, only those written in
+    ``[since, until)``.
 
     ``cursor`` (a page's ``next_cursor``) gives the older entries after it;
     ``after`` (a page's ``prev_cursor``) the newer ones before it, the same page
@@ -348,7 +352,7 @@ def list_own_entries(
     if not Action.READ.allowed(owner, owner.id):
         raise EntryAccessDenied("own")
     return _page(
-        _ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q,
+        _ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q, tag,
         after=after, since=since, until=until,
     )
 
@@ -360,6 +364,7 @@ def list_user_entries(
     limit: int | None = None,
     q: str | None = None,
     access: Access | None = None,
+    tag: str | None = None,
     *,
     after: str | None = None,
     since: datetime | None = None,
@@ -380,9 +385,9 @@ def list_user_entries(
         raise EntryAccessDenied(f"user {user_id}")
     bounds = {"after": after, "since": since, "until": until}
     if user_id == actor.id:
-        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, **bounds)
+        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag, **bounds)
     access = _reasoned(None, access)
-    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, **bounds)
+    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag, **bounds)
     receipts.record(actor.id, receipts.AccessKind.READ, page.entries, access)
     return page
 
@@ -409,6 +414,7 @@ def _page(
     cursor: str | None,
     limit: int | None,
     q: str | None = None,
+    tag: str | None = None,
     *,
     after: str | None = None,
     since: datetime | None = None,
@@ -417,6 +423,15 @@ def _page(
     """Run ``query`` (one of the statements above) with ``params`` for one page:
     older than ``cursor``, or else newer than ``after``, or else the newest."""
     limit = limit or int(current_app.config["ENTRIES_PER_PAGE"])
+    if tag is not None:
+        tag = tags.normalize(tag.removeprefix("#")) if is_storable(tag) else None
+        if tag is None:
+            return Page([], None)
+        tagged = select(EntryTag.entry_id).where(EntryTag.tag == tag)
+        if "owner_id" in params:
+            # The (user_id, tag, entry_id) index: this user's entries with the tag.
+            tagged = tagged.where(EntryTag.user_id == params["owner_id"])
+        query = query.where(Entry.id.in_(tagged))
     filtered = query
     if q:
         if not is_storable(q):

@@ -46,11 +46,13 @@ def _fetch(entry_id: int, action: entries.Action):
 def _dashboard(form: EntryForm, status: int = 200):
     actor = current_identity()
     before, after = pager_args()
+    # ?tag=herons: only the entries tagged #herons (the links of rendered tags).
+    tag = request.args.get("tag") or None
     try:
-        page = entries.list_own_entries(actor, before, after=after)
-        # "On this day" on the first page only: one statement more there, none
-        # when that page holds every entry.
-        earlier = [] if before or after else archive.on_this_day(
+        page = entries.list_own_entries(actor, before, tag=tag, after=after)
+        # "On this day" on the first page of all entries only: one statement more
+        # there, none when that page holds every entry.
+        earlier = [] if before or after or tag else archive.on_this_day(
             actor, user_zone(), every_entry=None if page.next_cursor else page.entries
         )
     except entries.InvalidCursor:
@@ -63,6 +65,7 @@ def _dashboard(form: EntryForm, status: int = 200):
             form=form,
             page=page,
             on_this_day=earlier,
+            tag=tag,
             max_length=entries.max_length(),
             # Every entry here is the actor's own: one answer each for the page.
             may_edit=entries.Action.EDIT.allowed(actor, actor.id),
