@@ -131,3 +131,14 @@ def test_docs_list_the_same_problem_types_as_the_code():
         "invalid-token", "too-many-failures", "rate-limited", "validation-error",
         "account-locked", "insufficient-scope", "csrf-failed", "invalid-cursor",
     }
+
+
+def test_document_gives_the_date_filter_as_days(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = {p["name"]: p for p in spec["paths"]["/api/v1/entries"]["get"]["parameters"]}
+    for name in ("from", "to"):
+        assert parameters[name]["in"] == "query"
+        schema = parameters[name]["schema"]
+        assert (schema["type"], schema["format"]) == ("string", "date")
+        assert "time zone" in parameters[name]["description"]
+    assert "from_" not in parameters

@@ -51,6 +51,7 @@ def test_patch_takes_an_aware_expected_updated_at():
 def test_list_arguments_defaults_and_bounds():
     assert EntryListArgsSchema().load({}) == {
         "limit": None, "cursor": None, "q": None, "user": None, "tag": None,
+        "from_": None, "to": None,
     }
     assert EntryListArgsSchema().load({"limit": "100"})["limit"] == 100
     assert EntryListArgsSchema().load({"tag": "#" + "x" * 64})["tag"] == "#" + "x" * 64
@@ -58,6 +59,20 @@ def test_list_arguments_defaults_and_bounds():
                 {"tag": ""}, {"tag": "x" * 66}):
         with pytest.raises(ValidationError):
             EntryListArgsSchema().load(bad)
+
+
+def test_list_arguments_take_a_day_range_in_order():
+    from datetime import date
+
+    loaded = EntryListArgsSchema().load({"from": "2026-05-01", "to": "2026-05-01"})
+    assert (loaded["from_"], loaded["to"]) == (date(2026, 5, 1), date(2026, 5, 1))
+    for bad in ({"from": "2026-13-01"}, {"to": "2026-05-32"}, {"from": "yesterday"},
+                {"from": "2026-05-01T10:00:00"}):
+        with pytest.raises(ValidationError):
+            EntryListArgsSchema().load(bad)
+    with pytest.raises(ValidationError) as refused:
+        EntryListArgsSchema().load({"from": "2026-05-02", "to": "2026-05-01"})
+    assert "to" in refused.value.messages
 
 
 # --- the content pattern runs in linear time -------------------------------------

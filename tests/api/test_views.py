@@ -237,3 +237,55 @@ def test_own_entries_need_no_reason_and_record_nothing(app, api_login, way, demo
     assert admin.patch(f"/api/v1/entries/{own}", json={"content": "still mine"}).status_code == 200
     assert admin.delete(f"/api/v1/entries/{own}").status_code == 204
     assert _access_events(app) == []
+
+
+# --- the date filter -----------------------------------------------------------------
+
+def _dated(app, email, *stamps):
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        rows = [Entry(user_id=user.id, content=f"on {s.isoformat()}", created_at=s, updated_at=s)
+                for s in stamps]
+        db.session.add_all(rows)
+        db.session.commit()
+        return [r.id for r in rows]
+
+
+def test_from_and_to_are_whole_days_of_the_callers_time_zone(api_login, app, demo_users):
+    from datetime import datetime, timezone
+
+    utc = timezone.utc
+    last_of_may, first_of_june, second_of_june, _ = _dated(
+        app, "writer@example.com",
+        datetime(2026, 5, 31, 21, 30, tzinfo=utc),  # 23:30 on 31 May in Berlin
+        datetime(2026, 5, 31, 23, 30, tzinfo=utc),  # 01:30 on 1 June in Berlin
+        datetime(2026, 6, 2, 12, tzinfo=utc),
+        datetime(2026, 6, 3, 22, 30, tzinfo=utc),  # 00:30 on 4 June in Berlin
+    )
+    _dated(app, "test@me.com", datetime(2026, 6, 1, 12, tzinfo=utc))
+    api = api_login("pat")
+
+    def ids(query):
+        response = api.get(f"/api/v1/entries?{query}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [e["id"] for e in response.get_json()["items"]]
+
+    # UTC until the writer chooses a zone: 31 May holds both early entries.
+    assert ids("from=2026-05-31&to=2026-05-31") == [first_of_june, last_of_may]
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "writer@example.com"))
+        user.time_zone = "Europe/Berlin"
+        db.session.commit()
+    assert ids("from=2026-06-01&to=2026-06-03") == [second_of_june, first_of_june]
+    assert ids("to=2026-05-31") == [last_of_may]
+    assert ids("from=2026-06-02&limit=1") == ids("from=2026-06-02")[:1]
+    assert ids("from=0001-01-01&to=9999-12-31") == ids("")
+
+
+def test_a_bad_day_or_range_is_refused(api_login, demo_users):
+    api = api_login("pat")
+    for query, field in (("from=2026-02-30", "from"), ("to=tomorrow", "to"),
+                         ("from=2026-05-02&to=2026-05-01", "to")):
+        body = problem_of(api.get(f"/api/v1/entries?{query}"), 422)
+        assert body["type"] == "/api/v1/problems/validation-error"
+        assert field in body["errors"], body

@@ -46,6 +46,8 @@ NOT_PAGES = {
     "api_v1.get_entry": "JSON API",
     "api_v1.me": "JSON API",
     "api_v1.list_tags": "JSON API",
+    "api_v1.export": "JSON API (a download)",
+    "api_v1.list_tags": "JSON API",
     "api_docs.openapi_json": "the API's OpenAPI document (JSON)",
     "admin.audit_csv": "a download (CSV)",
     "admin.audit_jsonl": "a download (JSON Lines)",
@@ -133,6 +135,10 @@ def seeded(app, demo_users, totp_clock):
             # Every action on a user has a page of its own (its reason form).
             "action_name": [action.value for action in Action],
             "slug": api_errors.problem_types()[0][0],
+            # The archive's month of the entries above (written now; the Admin's
+            # zone is UTC).
+            "year": entry.created_at.year,
+            "month": entry.created_at.month,
             ("security.reset_password", "token"): reset_token,
             ("security.confirm_email", "token"): confirm_token,
             ("security.change_email_confirm", "token"): change_token,

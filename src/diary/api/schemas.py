@@ -3,7 +3,7 @@ requests against them and writes them into the OpenAPI document."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from diary.services.entries import max_length
 
@@ -156,6 +156,27 @@ class EntryListArgsSchema(Schema):
         validate=validate.Range(min=1, max=2147483647),
         metadata={"description": "List this user's entries (needs entry:read-any for others)."},
     )
+    # "from" is a Python keyword: the field is from_, the parameter "from".
+    from_ = fields.Date(
+        data_key="from",
+        load_default=None,
+        metadata={
+            "description": "Only entries written on or after this day (YYYY-MM-DD), a day "
+            "of your time zone (set on /account; UTC unless you chose one)."
+        },
+    )
+    to = fields.Date(
+        load_default=None,
+        metadata={
+            "description": "Only entries written on or before this day (YYYY-MM-DD, "
+            "included), a day of your time zone; not before `from`."
+        },
+    )
+
+    @validates_schema
+    def _from_before_to(self, data, **_kwargs):
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("The day `to` cannot be before the day `from`.", "to")
     tag = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=TAG_ARG_MAX_LENGTH),

@@ -31,7 +31,7 @@ from diary.api.schemas import (
     TagListSchema,
 )
 from diary.security.client import client_info
-from diary.services import entries, receipts, search, tags, transfer
+from diary.services import archive, entries, profile, receipts, search, tags, transfer
 from diary.services.receipts import Access
 from diary.services.tokens import Scope
 
@@ -129,18 +129,24 @@ def list_entries(args):
 
     Pass the page's `next_cursor` as `cursor` to get the next page. `q` is a
     full-text search (words stemmed and all required, `"a phrase"`, `-word`,
-    `or`), the same as the search box's; `tag` keeps entries with that #tag (not
-    together with `q`). `user` lists another user's entries and needs the
-    `entry:read-any` permission.
+    `or`), the same as the search box's. Without `q`, `tag` keeps entries with that
+    #tag, and `from` and `to` the entries written from one day to another, both
+    included, days of your time zone. `user` lists another user's entries and
+    needs the `entry:read-any` permission.
     """
     caller = current_caller()
-    if args["q"] is not None and args["tag"] is not None:
-        # The search ranks by relevance, the tag filter lists by date: one or the other.
+    filters = [name for name in ("tag", "from_", "to") if args[name] is not None]
+    if args["q"] is not None and filters:
+        # A search is ordered by relevance, the filters narrow the list by date order:
+        # one or the other.
         raise ApiProblem(
             "invalid-query",
-            "Search (q) and the tag filter (tag) cannot be combined: use one.",
-            errors={"tag": ["Not together with q."]},
+            "A search (q) takes no tag, from or to: use one or the other.",
+            errors={name.rstrip("_"): ["Not together with q."] for name in filters},
         )
+    since, until = archive.day_range(
+        profile.zone(caller.user.time_zone), args["from_"], args["to"]
+    )
     try:
         if args["q"] is not None:
             # Relevance pages: the cursor is the next page's number, opaque.
@@ -155,12 +161,13 @@ def list_entries(args):
             return {"items": results.entries, "next_cursor": results.next_cursor}
         if args["user"] is None:
             page = entries.list_own_entries(
-                caller, args["cursor"], args["limit"], tag=args["tag"]
+                caller, args["cursor"], args["limit"], tag=args["tag"],
+                since=since, until=until,
             )
         else:
             page = entries.list_user_entries(
                 caller, args["user"], args["cursor"], args["limit"],
-                access=_access(), tag=args["tag"],
+                access=_access(), tag=args["tag"], since=since, until=until,
             )
     except entries.InvalidCursor:
         raise ApiProblem(

@@ -145,10 +145,12 @@ _ALL_ENTRIES = (
 
 @dataclass(frozen=True)
 class Page:
-    """One page of entries, newest first; ``next_cursor`` is None on the last page."""
+    """One page of entries, newest first; ``next_cursor`` (older entries) is None on
+    the last page, ``prev_cursor`` (newer entries, pass it as ``after``) on the first."""
 
     entries: list[Entry]
     next_cursor: str | None
+    prev_cursor: str | None = None
 
 
 def max_length() -> int:
@@ -326,10 +328,19 @@ def list_own_entries(
     limit: int | None = None,
     q: str | None = None,
     tag: str | None = None,
+    *,
+    after: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Page:
     """Return one page of ``owner``'s entries, newest first; with ``q``, only those
     whose content contains ``q`` (case-insensitive); with ``tag``, only those
-    tagged ``#tag`` (any case).
+    tagged ``#tag`` (any case); with ``since``/``until``, only those written in
+    ``[since, until)``.
+
+    ``cursor`` (a page's ``next_cursor``) gives the older entries after it;
+    ``after`` (a page's ``prev_cursor``) the newer ones before it, the same page
+    that led there, so walking back and forth shows the same pages.
 
     Keyset pagination: the page after ``cursor`` is found through the
     ``(user_id, created_at, id)`` index, so page 1 costs the same at 10 entries or
@@ -340,7 +351,10 @@ def list_own_entries(
     """
     if not Action.READ.allowed(owner, owner.id):
         raise EntryAccessDenied("own")
-    return _page(_ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q, tag)
+    return _page(
+        _ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q, tag,
+        after=after, since=since, until=until,
+    )
 
 
 def list_user_entries(
@@ -351,6 +365,10 @@ def list_user_entries(
     q: str | None = None,
     access: Access | None = None,
     tag: str | None = None,
+    *,
+    after: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Page:
     """Return one page of user ``user_id``'s entries as :func:`list_own_entries` does.
 
@@ -365,15 +383,18 @@ def list_user_entries(
     """
     if not Action.READ.allowed(actor, user_id):
         raise EntryAccessDenied(f"user {user_id}")
+    bounds = {"after": after, "since": since, "until": until}
     if user_id == actor.id:
-        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag)
+        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag, **bounds)
     access = _reasoned(None, access)
-    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag)
+    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag, **bounds)
     receipts.record(actor.id, receipts.AccessKind.READ, page.entries, access)
     return page
 
 
-def list_all_entries(actor: Actor, cursor: str | None = None, limit: int | None = None) -> Page:
+def list_all_entries(
+    actor: Actor, cursor: str | None = None, limit: int | None = None, *, after: str | None = None
+) -> Page:
     """Return one page of everybody's entries, newest first, with their authors.
 
     For lists of who wrote what and when: the content of somebody else's entry is
@@ -384,7 +405,7 @@ def list_all_entries(actor: Actor, cursor: str | None = None, limit: int | None 
     """
     if not actor.may(permissions.ENTRY_READ_ANY):
         raise EntryAccessDenied("all")
-    return _page(_ALL_ENTRIES, {}, cursor, limit)
+    return _page(_ALL_ENTRIES, {}, cursor, limit, after=after)
 
 
 def _page(
@@ -394,8 +415,13 @@ def _page(
     limit: int | None,
     q: str | None = None,
     tag: str | None = None,
+    *,
+    after: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Page:
-    """Run ``query`` (one of the statements above) with ``params`` for one page."""
+    """Run ``query`` (one of the statements above) with ``params`` for one page:
+    older than ``cursor``, or else newer than ``after``, or else the newest."""
     limit = limit or int(current_app.config["ENTRIES_PER_PAGE"])
     if tag is not None:
         tag = tags.normalize(tag.removeprefix("#")) if is_storable(tag) else None
@@ -406,15 +432,45 @@ def _page(
             # The (user_id, tag, entry_id) index: this user's entries with the tag.
             tagged = tagged.where(EntryTag.user_id == params["owner_id"])
         query = query.where(Entry.id.in_(tagged))
+    filtered = query
     if q:
         if not is_storable(q):
             return Page([], None)
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(Entry.content.ilike(pattern, escape="\\"))
+        filtered = filtered.where(Entry.content.ilike(pattern, escape="\\"))
+    if since is not None:
+        filtered = filtered.where(Entry.created_at >= since)
+    if until is not None:
+        filtered = filtered.where(Entry.created_at < until)
+    bound = {**params, "page_limit": limit + 1}
     if cursor:
-        created_at, entry_id = decode_cursor(cursor)
-        query = query.where(tuple_(Entry.created_at, Entry.id) < (created_at, entry_id))
-    rows = list(db.session.scalars(query, {**params, "page_limit": limit + 1}))
+        position = decode_cursor(cursor)
+        rows = list(db.session.scalars(
+            filtered.where(tuple_(Entry.created_at, Entry.id) < position), bound
+        ))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        # A cursor is the last entry of a newer page: that page is one step back.
+        return Page(rows, encode_cursor(rows[-1]) if more else None,
+                    encode_cursor(rows[0]) if rows else None)
+    if after:
+        position = decode_cursor(after)
+        # The newer entries nearest to the cursor: oldest first, then turned round.
+        newer = (
+            filtered.where(tuple_(Entry.created_at, Entry.id) > position)
+            .order_by(None)
+            .order_by(Entry.created_at.asc(), Entry.id.asc())
+        )
+        rows = list(db.session.scalars(newer, bound))
+        more = len(rows) > limit
+        rows = rows[:limit][::-1]
+        if more:
+            return Page(rows, encode_cursor(rows[-1]), encode_cursor(rows[0]))
+        if len(rows) == limit:
+            return Page(rows, encode_cursor(rows[-1]))
+        # Fewer than a page newer than the cursor: that is the newest page, shown
+        # whole as the list shows it without a cursor.
+    rows = list(db.session.scalars(filtered, bound))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1]) if more else None)

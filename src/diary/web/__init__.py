@@ -18,4 +18,4 @@ def _template_globals(state) -> None:
     state.app.jinja_env.globals["may"] = may
 
 
-from diary.web import account, factors, filters, tokens, transfer, urls, views  # noqa: E402,F401  (routes register on import)
+from diary.web import account, archive, factors, filters, tokens, transfer, urls, views  # noqa: E402,F401  (routes register on import)

@@ -15,9 +15,10 @@ from diary import permissions as perm
 from diary.database import reads_only
 from diary.security.identity import current_identity
 from diary.security.client import client_info
-from diary.services import entries, receipts, search
+from diary.services import archive, entries, receipts, search
 from diary.services.receipts import Access
 from diary.web import bp
+from diary.web.filters import user_zone
 from diary.web.forms import (
     DeleteForm,
     EditEntryForm,
@@ -31,6 +32,15 @@ from diary.web.forms import (
 INVALID_STATUS = 422
 
 
+def pager_args() -> tuple[str | None, str | None]:
+    """Return the list cursors of this request: ``before`` (older entries) and
+    ``after`` (newer ones); both at once is no link this app makes (400)."""
+    before, after = request.args.get("before"), request.args.get("after")
+    if before and after:
+        abort(400, "That page link is not valid.")
+    return before, after
+
+
 def _fetch(entry_id: int, action: entries.Action):
     try:
         return entries.get_entry(current_identity(), entry_id, action)
@@ -42,10 +52,16 @@ def _fetch(entry_id: int, action: entries.Action):
 
 def _dashboard(form: EntryForm, status: int = 200):
     actor = current_identity()
+    before, after = pager_args()
     # ?tag=herons: only the entries tagged #herons (the links of rendered tags).
     tag = request.args.get("tag") or None
     try:
-        page = entries.list_own_entries(actor, request.args.get("before"), tag=tag)
+        page = entries.list_own_entries(actor, before, tag=tag, after=after)
+        # "On this day" on the first page of all entries only: one statement more
+        # there, none when that page holds every entry.
+        earlier = [] if before or after or tag else archive.on_this_day(
+            actor, user_zone(), every_entry=None if page.next_cursor else page.entries
+        )
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
     except entries.EntryAccessDenied:
@@ -55,6 +71,7 @@ def _dashboard(form: EntryForm, status: int = 200):
             "web/dashboard.html",
             form=form,
             page=page,
+            on_this_day=earlier,
             tag=tag,
             search_box=SearchForm(formdata=None),
             query_max_length=search.QUERY_MAX_LENGTH,
@@ -292,8 +309,9 @@ def _editor(form: EditEntryForm, entry, status: int = 200):
 @permissions_required(perm.ENTRY_READ_ANY)
 def all_entries():
     """Everybody's entries, newest first, for users who may read any entry."""
+    before, after = pager_args()
     try:
-        page = entries.list_all_entries(current_identity(), request.args.get("before"))
+        page = entries.list_all_entries(current_identity(), before, after=after)
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
     # The list shows Edit/Delete by the one ownership rule, entries.may().

@@ -1,0 +1,349 @@
+"""The archive: a writer's own entries by year and month, "on this day" in earlier
+years, and the day ranges of the API's date filter, all in the writer's time zone.
+
+Dates are stored in UTC; a month or a day is a range of the writer's calendar. Every
+boundary here is computed in Python with :mod:`zoneinfo` (local midnight of the
+first day, converted to UTC), so it is right across daylight saving time and for
+zones whose offset changed, and the database only compares timestamps. That is the
+same on SQLite (which has no zone database) and PostgreSQL, and every comparison is
+a seek on the ``(user_id, created_at, id)`` index:
+
+- the month counts are one statement (per 20 years of diary, after one that finds
+  the first and last entry): a ``VALUES`` list of the month ranges between the
+  first and last entry, joined to the writer's entries by range and grouped. The
+  database walks the writer's index once, range by range, with no function of
+  ``created_at`` per row (PostgreSQL's ``AT TIME ZONE`` in a ``GROUP BY`` would
+  compute one for each of 100,000 rows, and SQLite has nothing to compute it with);
+- a month's page is the entry list with a range condition, plus one statement for
+  the neighbouring months;
+- "on this day" is one statement: the day's range in each of 30 earlier years,
+  joined the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+
+from sqlalchemy import Integer, TextClause, bindparam, func, select, text
+from sqlalchemy.orm import lazyload
+
+from diary.extensions import db
+from diary.models import Entry
+from diary.models.types import UTCDateTime
+from diary.services import entries
+from diary.services.entries import Action, Actor, Page
+
+# How many earlier years "on this day" looks back, and how many entries it shows.
+# Each year is a range bound to the dashboard's statement: 30 cost about as much as
+# the page of entries itself on SQLite (100 cost four times as much).
+ON_THIS_DAY_YEARS = 30
+ON_THIS_DAY_LIMIT = 5
+# Month ranges per counting statement: 20 years (bind parameters stay few).
+_MONTHS_PER_STATEMENT = 240
+_UTC_MIN = datetime.min.replace(tzinfo=timezone.utc)
+_UTC_MAX = datetime.max.replace(tzinfo=timezone.utc)
+
+
+class MonthNotFound(entries.EntryError):
+    """No such month: a month number outside 1–12, or a year outside the calendar."""
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month of the writer's calendar and how many entries they wrote in it."""
+
+    year: int
+    month: int
+    count: int = 0
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+
+@dataclass(frozen=True)
+class Year:
+    """A year and its months that have entries, newest first."""
+
+    year: int
+    months: list[Month]
+
+    @property
+    def count(self) -> int:
+        return sum(m.count for m in self.months)
+
+
+@dataclass(frozen=True)
+class MonthPage:
+    """One page of a month's entries, and the nearest months before and after it
+    that have entries (None where there is none)."""
+
+    month: Month
+    page: Page
+    previous: Month | None
+    next: Month | None
+
+
+def local_midnight(zone: tzinfo, day: date) -> datetime:
+    """Return the UTC instant at which ``day`` begins in ``zone``.
+
+    Where midnight does not exist (clocks jump forward at 00:00), ``fold=0`` maps it
+    to the instant of the jump, the day's first; where it happens twice, to the
+    first. Clamped to the UTC calendar at its ends (year 1, year 9999).
+    """
+    try:
+        return datetime.combine(day, time(), tzinfo=zone).astimezone(timezone.utc)
+    except OverflowError:
+        return _UTC_MIN if day.year == 1 else _UTC_MAX
+
+
+def month_of(instant: datetime, zone: tzinfo) -> tuple[int, int]:
+    """Return the (year, month) of ``instant`` in ``zone``'s calendar."""
+    local = instant.astimezone(zone)
+    return local.year, local.month
+
+
+def _next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def month_range(zone: tzinfo, year: int, month: int) -> tuple[datetime, datetime]:
+    """Return the UTC range ``[start, end)`` of ``month`` of ``year`` in ``zone``.
+
+    :raises MonthNotFound: month outside 1–12 or year outside 1–9998.
+    """
+    if not (1 <= month <= 12 and 1 <= year <= 9998):
+        raise MonthNotFound(f"{year}-{month}")
+    start = local_midnight(zone, date(year, month, 1))
+    end = local_midnight(zone, date(*_next_month(year, month), 1))
+    return start, end
+
+
+def day_range(
+    zone: tzinfo, first: date | None, last: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """Return the UTC range ``[since, until)`` from the start of ``first`` to the end
+    of ``last`` (both days of ``zone``'s calendar, both included; None leaves that
+    side open)."""
+    since = local_midnight(zone, first) if first else None
+    until = None
+    if last is not None:
+        until = _UTC_MAX if last == date.max else local_midnight(zone, last + timedelta(days=1))
+    return since, until
+
+
+def _own(actor: Actor) -> None:
+    if not Action.READ.allowed(actor, actor.id):
+        raise entries.EntryAccessDenied("own")
+
+
+# The statements below take their ranges as bound parameters in a VALUES list, in a
+# few fixed sizes (unused rows are empty ranges), written as SQL text: a statement
+# of one shape is compiled once. (SQLAlchemy's values() construct was compiled again
+# on every call, which cost more than running it; a UNION ALL of one-row SELECTs
+# made PostgreSQL start parallel workers for a handful of rows.) The ranges drive
+# the join: for each range, one seek on the (user_id, created_at, id) index.
+_SIZES = (12, 60, _MONTHS_PER_STATEMENT)
+# The columns of a VALUES list in FROM, as PostgreSQL and SQLite both name them
+# (SQLite takes no column names after its alias). A plain SELECT, not WITH: pages
+# that only read are checked to run SELECTs alone (tests/test_database.py).
+_N, _START, _STOP = "column1", "column2", "column3"
+
+
+def _values(size: int) -> str:
+    return ", ".join(f"(:n{i}, :s{i}, :e{i})" for i in range(size))
+
+
+def _typed(clause: TextClause, size: int) -> TextClause:
+    return clause.bindparams(
+        *(bindparam(f"n{i}", type_=Integer) for i in range(size)),
+        *(bindparam(f"s{i}", type_=UTCDateTime) for i in range(size)),
+        *(bindparam(f"e{i}", type_=UTCDateTime) for i in range(size)),
+    )
+
+
+def _range_params(rows: list[tuple[int, datetime, datetime]], size: int) -> dict:
+    params = {}
+    for i in range(size):
+        n, start, stop = rows[i] if i < len(rows) else (-1, _UTC_MIN, _UTC_MIN)
+        params.update({f"n{i}": n, f"s{i}": start, f"e{i}": stop})
+    return params
+
+
+def _size(n: int) -> int:
+    return next(size for size in _SIZES if size >= n)
+
+
+@lru_cache(maxsize=None)
+def _counting(size: int) -> TextClause:
+    """Count one user's entries in each of ``size`` ranges (empty ranges left out)."""
+    return _typed(
+        text(
+            f"SELECT ranges.{_N}, count(entry.id) FROM (VALUES {_values(size)}) AS ranges "
+            f"JOIN entry ON entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
+            f"AND entry.created_at < ranges.{_STOP} GROUP BY ranges.{_N}"
+        ),
+        size,
+    )
+
+
+@lru_cache(maxsize=None)
+def _in_ranges(size: int):
+    """One user's entries in any of ``size`` ranges, newest first, at most
+    ``page_limit``. Ordered by the range first (they are disjoint and numbered
+    newest first, so the order is the same): ordered by ``created_at`` alone, the
+    databases walked the writer's whole index backwards, testing every entry
+    against the ranges, instead of seeking each range."""
+    columns = ", ".join(f"entry.{c.name}" for c in Entry.__table__.columns)
+    statement = _typed(
+        text(
+            f"SELECT {columns} FROM (VALUES {_values(size)}) AS ranges "
+            f"JOIN entry ON entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
+            f"AND entry.created_at < ranges.{_STOP} "
+            f"ORDER BY ranges.{_N} DESC, entry.created_at DESC, entry.id DESC LIMIT :page_limit"
+        ),
+        size,
+    ).columns(*Entry.__table__.columns)
+    # The list shows text and dates, not tags: no second statement for them.
+    return select(Entry).from_statement(statement).options(lazyload(Entry.tag_links))
+
+
+def month_counts(actor: Actor, zone: tzinfo) -> list[Year]:
+    """Return the years and months in which ``actor`` wrote entries, in ``zone``'s
+    calendar, with their counts, newest first. Months without entries are left out.
+
+    Two statements for a diary of up to 20 years (the first and last entry, then
+    the counts; one more per further 20 years).
+
+    :raises EntryAccessDenied: the actor may not read their own entries.
+    """
+    _own(actor)
+    owner = Entry.user_id == actor.id
+    first, last = db.session.execute(
+        select(
+            select(func.min(Entry.created_at)).where(owner).scalar_subquery(),
+            select(func.max(Entry.created_at)).where(owner).scalar_subquery(),
+        )
+    ).one()
+    if first is None:
+        return []
+    # min()/max() through a subquery come back without the column's type on SQLite.
+    first, last = _aware(first), _aware(last)
+    months = []
+    ym, stop = month_of(first, zone), month_of(last, zone)
+    while ym <= stop:
+        months.append(ym)
+        ym = _next_month(*ym)
+    counts: dict[tuple[int, int], int] = {}
+    for offset in range(0, len(months), _MONTHS_PER_STATEMENT):
+        chunk = months[offset : offset + _MONTHS_PER_STATEMENT]
+        rows = [(i, *month_range(zone, y, m)) for i, (y, m) in enumerate(chunk)]
+        size = _size(len(rows))
+        params = {"owner_id": actor.id, **_range_params(rows, size)}
+        for n, count in db.session.execute(_counting(size), params):
+            if n >= 0:
+                counts[chunk[n]] = count
+    years: dict[int, list[Month]] = {}
+    for (y, m), count in sorted(counts.items(), reverse=True):
+        years.setdefault(y, []).append(Month(y, m, count))
+    return [Year(y, ms) for y, ms in years.items()]
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):  # SQLite, without the column type
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def month_entries(
+    actor: Actor,
+    zone: tzinfo,
+    year: int,
+    month: int,
+    cursor: str | None = None,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> MonthPage:
+    """Return one page of ``actor``'s entries of ``month`` of ``year`` in ``zone``'s
+    calendar, newest first (``cursor``/``after`` as for
+    :func:`diary.services.entries.list_own_entries`), with the nearest earlier and
+    later months that have entries.
+
+    :raises MonthNotFound: no such month (see :func:`month_range`).
+    :raises EntryAccessDenied: the actor may not read their own entries.
+    :raises InvalidCursor: a cursor this app did not make.
+    """
+    start, end = month_range(zone, year, month)
+    _own(actor)
+    page = entries.list_own_entries(actor, cursor, limit, after=after, since=start, until=end)
+    owner = Entry.user_id == actor.id
+    before, later = db.session.execute(
+        select(
+            select(func.max(Entry.created_at))
+            .where(owner, Entry.created_at < start)
+            .scalar_subquery(),
+            select(func.min(Entry.created_at))
+            .where(owner, Entry.created_at >= end)
+            .scalar_subquery(),
+        )
+    ).one()
+    return MonthPage(
+        Month(year, month),
+        page,
+        Month(*month_of(_aware(before), zone)) if before is not None else None,
+        Month(*month_of(_aware(later), zone)) if later is not None else None,
+    )
+
+
+def on_this_day(
+    actor: Actor,
+    zone: tzinfo,
+    today: date | None = None,
+    limit: int = ON_THIS_DAY_LIMIT,
+    *,
+    every_entry: list[Entry] | None = None,
+) -> list[Entry]:
+    """Return up to ``limit`` of ``actor``'s entries written on today's month and day
+    (in ``zone``'s calendar) in the :data:`ON_THIS_DAY_YEARS` earlier years, newest
+    first. On 29 February only leap years have that day.
+
+    One statement; none when the caller already holds ``every_entry`` of the actor
+    (the dashboard's first page when there is no next one): those are sorted out
+    here instead.
+
+    :raises EntryAccessDenied: the actor may not read their own entries.
+    """
+    _own(actor)
+    today = today or datetime.now(timezone.utc).astimezone(zone).date()
+    if every_entry is not None:
+        first_year = today.year - ON_THIS_DAY_YEARS
+        found = []
+        for entry in every_entry:
+            day = entry.created_at.astimezone(zone).date()
+            if (day.month, day.day) == (today.month, today.day) and first_year <= day.year < today.year:
+                found.append(entry)
+        found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+        return found[:limit]
+    params = {"owner_id": actor.id, "page_limit": limit, **_earlier_days(zone, today)}
+    return list(db.session.scalars(_in_ranges(ON_THIS_DAY_YEARS), params))
+
+
+@lru_cache(maxsize=64)
+def _earlier_days(zone: tzinfo, today: date) -> dict:
+    """The bound ranges of ``today``'s month and day in earlier years: the same for
+    every writer in ``zone`` all day, so computed once."""
+    rows = []
+    for year in range(today.year - 1, max(today.year - ON_THIS_DAY_YEARS, 1) - 1, -1):
+        try:
+            day = today.replace(year=year)
+        except ValueError:  # 29 February in a year that has none
+            continue
+        rows.append((year, local_midnight(zone, day), local_midnight(zone, day + timedelta(days=1))))
+    return _range_params(rows, ON_THIS_DAY_YEARS)
