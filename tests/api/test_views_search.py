@@ -104,3 +104,10 @@ def test_search_and_the_tag_filter_are_not_combined(app, api_login, demo_users):
     body = problem_of(api.get("/api/v1/entries?q=herons&tag=birds"), 400)
     assert body["type"] == "/api/v1/problems/invalid-query"
     assert "tag" in body["errors"]
+
+
+def test_a_search_takes_no_date_filter(app, api_login, demo_users):
+    api = api_login("pat")
+    body = problem_of(api.get("/api/v1/entries?q=herons&from=2026-01-01"), 400)
+    assert body["type"] == "/api/v1/problems/invalid-query"
+    assert body["errors"] == {"from": ["Not together with q."]}
