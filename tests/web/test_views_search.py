@@ -77,7 +77,15 @@ def test_results_page_with_links(client, auth, demo_users, app):
     assert 'href="/search?q=walk&amp;page=1" rel="prev"' in second
 
 
-@pytest.mark.parametrize("query", ["", "q=", "q=%20", "q=x&page=0", "q=x&page=abc",
+def test_the_search_page_before_a_search_is_its_form(client, auth, demo_users):
+    auth.login()
+    response = client.get("/search")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'action="/search"' in html and 'class="field-error"' not in html
+
+
+@pytest.mark.parametrize("query", ["q=", "q=%20", "q=x&page=0", "q=x&page=abc",
                                    "q=x&page=9999", "q=" + "x" * 201])
 def test_bad_searches_are_400_with_the_reason(client, auth, demo_users, query):
     auth.login()
@@ -160,3 +168,15 @@ def test_everyones_results_page_by_posting_the_reason_again(client, auth, demo_u
     assert fields["q"] == "walk" and fields["reason"] == "Audit" and fields["page"] == "2"
     second = client.post("/all/search", data=fields).get_data(as_text=True)
     assert second.count('class="entry"') == 5 and len(_reads(app)) == 25
+
+
+def test_an_admin_opens_the_everyone_search_form(app, demo_users, mfa_policy_off):
+    from tests.conftest import AuthActions
+
+    browser = app.test_client()
+    assert AuthActions(browser).login("admin@example.com", "adminpass").status_code == 302
+    response = browser.get("/all/search?q=herons")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'action="/all/search" method="post"' in html and 'name="csrf_token"' in html
+    assert 'value="herons"' in html

@@ -335,6 +335,9 @@ def search_entries():
     """Search the user's own entries (full text, best match first, by pages)."""
     form = SearchForm(request.args)
     results, status = None, 200
+    if "q" not in request.args:
+        # The search page itself, before anything was asked: its form, no error.
+        return _search_page(form, None, everyone=False)
     try:
         results = search.search(current_identity(), form.q.data, page=_page_number())
     except entries.EntryAccessDenied:
@@ -354,8 +357,8 @@ def search_everyone():
     owner (diary.services.receipts), since a match and its snippet show what
     they wrote."""
     if request.method == "GET":
-        return _search_page(EveryoneSearchForm(request.args, meta={"csrf": False}),
-                            None, everyone=True)
+        # Only shown here (validated on the POST), so it carries its CSRF token.
+        return _search_page(EveryoneSearchForm(request.args), None, everyone=True)
     form = EveryoneSearchForm()
     if not form.validate_on_submit():
         abort(400)
