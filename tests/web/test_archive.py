@@ -170,3 +170,14 @@ def test_dashboard_without_earlier_years_has_no_on_this_day(client, auth, app, d
     write(app, "writer@example.com", datetime.now(UTC) - timedelta(hours=1))
     auth.login()
     assert "On this day" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_month_renders_its_entries_as_the_dashboard_does(client, auth, app, demo_users):
+    write(app, "writer@example.com", datetime(2026, 5, 3, 12, tzinfo=UTC),
+          text="**bold** <script>alert(1)</script> #herons")
+    auth.login()
+    html = client.get("/archive/2026/05").get_data(as_text=True)
+    # Markdown rendered and sanitised, tags linked: the same text as on the dashboard.
+    assert "<strong>bold</strong>" in html and "**bold**" not in html
+    assert "<script>alert(1)" not in html
+    assert html.count('class="tag"') == client.get("/").get_data(as_text=True).count('class="tag"') == 1
