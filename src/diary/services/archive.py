@@ -194,20 +194,36 @@ def _counting(size: int) -> TextClause:
 
 
 @lru_cache(maxsize=None)
-def _in_ranges(size: int):
+def _in_ranges(size: int, dialect: str):
     """One user's entries in any of ``size`` ranges, newest first, at most
     ``page_limit``. Ordered by the range first (they are disjoint and numbered
     newest first, so the order is the same): ordered by ``created_at`` alone, the
     databases walked the writer's whole index backwards, testing every entry
-    against the ranges, instead of seeking each range."""
+    against the ranges, instead of seeking each range.
+
+    On PostgreSQL each range is a ``LATERAL`` subquery of its own, newest first and
+    limited: with a plain join the planner may (and on a fresh 1.1-million-entry
+    database did: 300 ms) read all of a writer's 100,000 entries and test each
+    against the ranges; ``LATERAL`` leaves it one index seek per range (0.3 ms).
+    SQLite has no ``LATERAL``; its planner drives the join from the ranges."""
     columns = ", ".join(f"entry.{c.name}" for c in Entry.__table__.columns)
+    range_match = (
+        f"entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
+        f"AND entry.created_at < ranges.{_STOP}"
+    )
+    if dialect == "postgresql":
+        source = (
+            f"(VALUES {_values(size)}) AS ranges CROSS JOIN LATERAL "
+            f"(SELECT {columns} FROM entry WHERE {range_match} "
+            "ORDER BY entry.created_at DESC, entry.id DESC LIMIT :page_limit) AS entry"
+        )
+    else:
+        source = f"(VALUES {_values(size)}) AS ranges JOIN entry ON {range_match}"
     statement = _typed(
         text(
-            f"SELECT {columns} FROM (VALUES {_values(size)}) AS ranges "
-            f"JOIN entry ON entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
-            f"AND entry.created_at < ranges.{_STOP} "
+            f"SELECT {columns} FROM {source} "
             f"ORDER BY ranges.{_N} DESC, entry.created_at DESC, entry.id DESC LIMIT :page_limit"
-        ),
+        ).bindparams(bindparam("owner_id", type_=Integer)),
         size,
     ).columns(*Entry.__table__.columns)
     # The list shows text and dates, not tags: no second statement for them.
@@ -332,7 +348,8 @@ def on_this_day(
         found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
         return found[:limit]
     params = {"owner_id": actor.id, "page_limit": limit, **_earlier_days(zone, today)}
-    return list(db.session.scalars(_in_ranges(ON_THIS_DAY_YEARS), params))
+    statement = _in_ranges(ON_THIS_DAY_YEARS, db.session.get_bind().dialect.name)
+    return list(db.session.scalars(statement, params))
 
 
 @lru_cache(maxsize=64)
