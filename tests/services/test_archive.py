@@ -119,6 +119,74 @@ def test_counts_span_more_than_one_statements_worth_of_months(people, monkeypatc
     }
 
 
+def brute_force_counts(stamps, zone) -> dict[tuple[int, int], int]:
+    found: dict[tuple[int, int], int] = {}
+    for stamp in stamps:
+        local = stamp.astimezone(zone)
+        found[(local.year, local.month)] = found.get((local.year, local.month), 0) + 1
+    return found
+
+
+@pytest.mark.parametrize("zone", [
+    UTC, BERLIN, ZoneInfo("Asia/Kolkata"), ZoneInfo("America/St_Johns"),
+    ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago"),
+])
+def test_counts_from_day_counts_equal_counting_each_entry(people, zone):
+    # Entries at random instants over three years, and at and around the UTC and
+    # local midnights that start months: the day counts and the partial days at a
+    # month's ends must add up to exactly what counting each entry gives.
+    import random
+
+    rng = random.Random(7)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    stamps = [start + timedelta(minutes=rng.randrange(3 * 365 * 24 * 60)) for _ in range(300)]
+    for month in range(1, 13):
+        midnight, _ = archive.month_range(zone, 2025, month)
+        utc_midnight = datetime(2025, month, 1, tzinfo=UTC)
+        for at in (midnight, utc_midnight):
+            stamps += [at - timedelta(microseconds=1), at, at + timedelta(microseconds=1)]
+    write(people["alice"], *stamps)
+    write(people["bob"], *stamps[:50])
+    assert counts(archive.month_counts(people["alice"], zone)) == brute_force_counts(stamps, zone)
+
+
+def day_counts(user_id) -> dict:
+    from diary.models import EntryDayCount
+
+    rows = db.session.scalars(sa.select(EntryDayCount).where(EntryDayCount.user_id == user_id))
+    return {row.day: row.count for row in rows if row.count}
+
+
+def test_the_day_counts_follow_every_change_of_the_entries(people):
+    alice, bob = people["alice"], people["bob"]
+    first, second, third = write(alice, datetime(2026, 5, 1, 23, 59, tzinfo=UTC),
+                                 datetime(2026, 5, 2, 0, 0, tzinfo=UTC),
+                                 datetime(2026, 5, 2, 12, 0, tzinfo=UTC))
+    assert day_counts(alice.id) == {date(2026, 5, 1): 1, date(2026, 5, 2): 2}
+    # Moved to another day, given to another user, deleted: each is counted.
+    db.session.get(Entry, second).created_at = datetime(2026, 4, 30, 8, tzinfo=UTC)
+    db.session.commit()
+    assert day_counts(alice.id) == {date(2026, 4, 30): 1, date(2026, 5, 1): 1, date(2026, 5, 2): 1}
+    db.session.get(Entry, third).user_id = bob.id
+    db.session.commit()
+    assert day_counts(alice.id) == {date(2026, 4, 30): 1, date(2026, 5, 1): 1}
+    assert day_counts(bob.id) == {date(2026, 5, 2): 1}
+    db.session.execute(sa.delete(Entry).where(Entry.id == first))
+    db.session.commit()
+    assert day_counts(alice.id) == {date(2026, 4, 30): 1}
+    assert counts(archive.month_counts(alice, UTC)) == {(2026, 4): 1}
+
+
+def test_deleting_a_user_takes_their_day_counts(people):
+    from diary.models import EntryDayCount
+    from diary.services import accounts
+
+    write(people["bob"], datetime(2026, 5, 2, tzinfo=UTC))
+    write(people["alice"], datetime(2026, 5, 2, tzinfo=UTC))
+    accounts.delete_account(db.session.get(User, people["bob"].id))
+    assert db.session.scalars(sa.select(EntryDayCount.user_id)).all() == [people["alice"].id]
+
+
 def test_the_archive_needs_the_right_to_read_ones_own_entries(ctx):
     class Nobody:
         id = 1

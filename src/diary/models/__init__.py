@@ -1,7 +1,7 @@
 """Diary's tables. Importing this package registers every model with SQLAlchemy."""
 
 from diary.models.audit import AuditEvent
-from diary.models.entries import Entry, EntryTag
+from diary.models.entries import Entry, EntryDayCount, EntryTag
 from diary.models.lockout import AccountLockout
 from diary.models.receipts import AccessDigest
 from diary.models.sessions import StoredSession, UserSession
@@ -14,6 +14,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Entry",
+    "EntryDayCount",
     "EntryTag",
     "FsRefreshTracker",
     "Role",

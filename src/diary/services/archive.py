@@ -9,11 +9,14 @@ same on SQLite (which has no zone database) and PostgreSQL, and every comparison
 a seek on the ``(user_id, created_at, id)`` index:
 
 - the month counts are one statement (per 20 years of diary, after one that finds
-  the first and last entry): a ``VALUES`` list of the month ranges between the
-  first and last entry, joined to the writer's entries by range and grouped. The
-  database walks the writer's index once, range by range, with no function of
-  ``created_at`` per row (PostgreSQL's ``AT TIME ZONE`` in a ``GROUP BY`` would
-  compute one for each of 100,000 rows, and SQLite has nothing to compute it with);
+  the first and last entry) that counts nothing entry by entry: each month adds up
+  the writer's entries per UTC day (``entry_day_count``, kept by triggers on
+  ``entry``, migration 0012) over the whole UTC days inside it, plus the entries of
+  the partial UTC days at its two ends, counted by range (none for a writer in UTC;
+  at most two days' entries elsewhere). Counting every entry read a 100,000-entry
+  diary's whole index on each view (12 ms); this reads 60 months' day rows (1 ms).
+  No function of ``created_at`` is computed per entry (PostgreSQL's ``AT TIME
+  ZONE`` in a ``GROUP BY`` would be, and SQLite has nothing to compute it with);
 - a month's page is the entry list with a range condition, plus one statement for
   the neighbouring months;
 - "on this day" is one statement: the day's range in each of 30 earlier years,
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from sqlalchemy import Integer, TextClause, bindparam, func, select, text
+from sqlalchemy import Date, Integer, TextClause, bindparam, func, select, text
 from sqlalchemy.orm import lazyload
 
 from diary.extensions import db
@@ -180,17 +183,46 @@ def _size(n: int) -> int:
     return next(size for size in _SIZES if size >= n)
 
 
+# A month's count, without counting each entry: the full UTC days inside it from
+# entry_day_count (kept by triggers, migration 0012), plus the entries of the two
+# partial UTC days at its ends (none in UTC; a seek each elsewhere). Each row of the
+# VALUES list is one month: its number, [start, first UTC midnight), the UTC days
+# [first day, last day), [last UTC midnight, end).
+_COUNT_COLUMNS = ("n", "s", "ps", "d", "e", "pe", "t")
+_COUNT_TYPES = {"n": Integer, "s": UTCDateTime, "ps": UTCDateTime, "d": Date, "e": Date,
+                "pe": UTCDateTime, "t": UTCDateTime}
+_EMPTY_MONTH = (-1, _UTC_MIN, _UTC_MIN, date.min, date.min, _UTC_MIN, _UTC_MIN)
+
+
 @lru_cache(maxsize=None)
 def _counting(size: int) -> TextClause:
-    """Count one user's entries in each of ``size`` ranges (empty ranges left out)."""
-    return _typed(
-        text(
-            f"SELECT ranges.{_N}, count(entry.id) FROM (VALUES {_values(size)}) AS ranges "
-            f"JOIN entry ON entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
-            f"AND entry.created_at < ranges.{_STOP} GROUP BY ranges.{_N}"
-        ),
-        size,
+    """Count one user's entries in each of ``size`` months (see above)."""
+    rows = ", ".join("(" + ", ".join(f":{c}{i}" for c in _COUNT_COLUMNS) + ")" for i in range(size))
+    entries_between = (
+        "(SELECT count(*) FROM entry WHERE entry.user_id = :owner_id "
+        "AND entry.created_at >= ranges.column{} AND entry.created_at < ranges.column{})"
     )
+    return text(
+        "SELECT ranges.column1, "
+        "(SELECT coalesce(sum(days.count), 0) FROM entry_day_count AS days "
+        "WHERE days.user_id = :owner_id AND days.day >= ranges.column4 "
+        "AND days.day < ranges.column5) "
+        f"+ {entries_between.format(2, 3)} + {entries_between.format(6, 7)} "
+        f"FROM (VALUES {rows}) AS ranges"
+    ).bindparams(
+        bindparam("owner_id", type_=Integer),
+        *(bindparam(f"{c}{i}", type_=_COUNT_TYPES[c]) for i in range(size) for c in _COUNT_COLUMNS),
+    )
+
+
+def _utc_days(start: datetime, end: datetime) -> tuple:
+    """Return the :data:`_COUNT_COLUMNS` (less the number) of the range ``[start,
+    end)``, which spans at least one whole UTC day."""
+    first = datetime.combine(start.date(), time(), tzinfo=timezone.utc)
+    if first < start:
+        first += timedelta(days=1)
+    last = datetime.combine(end.date(), time(), tzinfo=timezone.utc)
+    return start, first, first.date(), last.date(), last, end
 
 
 @lru_cache(maxsize=None)
@@ -259,11 +291,13 @@ def month_counts(actor: Actor, zone: tzinfo) -> list[Year]:
     counts: dict[tuple[int, int], int] = {}
     for offset in range(0, len(months), _MONTHS_PER_STATEMENT):
         chunk = months[offset : offset + _MONTHS_PER_STATEMENT]
-        rows = [(i, *month_range(zone, y, m)) for i, (y, m) in enumerate(chunk)]
-        size = _size(len(rows))
-        params = {"owner_id": actor.id, **_range_params(rows, size)}
+        size = _size(len(chunk))
+        params = {"owner_id": actor.id}
+        for i in range(size):
+            row = (i, *_utc_days(*month_range(zone, *chunk[i]))) if i < len(chunk) else _EMPTY_MONTH
+            params.update({f"{c}{i}": value for c, value in zip(_COUNT_COLUMNS, row)})
         for n, count in db.session.execute(_counting(size), params):
-            if n >= 0:
+            if n >= 0 and count:
                 counts[chunk[n]] = count
     years: dict[int, list[Month]] = {}
     for (y, m), count in sorted(counts.items(), reverse=True):
