@@ -4,21 +4,16 @@ entries written before it are counted, and its triggers count what comes after."
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from diary import create_app, database
 from diary.extensions import db
-from tests.conftest import base_config
+from tests.support.migrations import fresh_app, migration_named
 
 
 def test_existing_entries_are_counted_and_downgrade_drops_the_table(tmp_path):
-    app = create_app(base_config(f"sqlite:///{tmp_path / 'm.sqlite3'}", str(tmp_path / "instance")))
+    app = fresh_app(tmp_path)
     with app.app_context():
-        config = app.extensions["migrate"].migrate.get_config(database.MIGRATIONS_DIR)
-        # Found by file name: the revision ids may be renumbered when branches merge.
-        migration = next(r for r in ScriptDirectory.from_config(config).walk_revisions()
-                         if r.path.endswith("_entry_day_counts.py"))
+        migration = migration_named(app, "_entry_day_counts.py")
         upgrade(revision=migration.down_revision)
         db.session.execute(sa.text(
             "INSERT INTO user (id, email, active, fs_uniquifier) VALUES "

@@ -4,21 +4,16 @@ before it get their tags from their content, by the app's own rule."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from diary import create_app, database
 from diary.extensions import db
-from tests.conftest import base_config
+from tests.support.migrations import fresh_app, migration_named
 
 
 def test_existing_entries_are_tagged_and_downgrade_drops_the_table(tmp_path):
-    app = create_app(base_config(f"sqlite:///{tmp_path / 'm.sqlite3'}", str(tmp_path / "instance")))
+    app = fresh_app(tmp_path)
     with app.app_context():
-        config = app.extensions["migrate"].migrate.get_config(database.MIGRATIONS_DIR)
-        # Found by file name: the revision ids may be renumbered when branches merge.
-        migration = next(r for r in ScriptDirectory.from_config(config).walk_revisions()
-                         if r.path.endswith("_entry_tags.py"))
+        migration = migration_named(app, "_entry_tags.py")
         upgrade(revision=migration.down_revision)
         now = "2026-01-01 00:00:00.000000"
         db.session.execute(sa.text(
