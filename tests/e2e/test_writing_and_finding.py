@@ -27,6 +27,7 @@ ENTRIES = [
     ("Shopping for the #weekend:\n\n- bread\n- **green** tea", ["weekend"]),
     ("A quiet #sunday by the window, reading.", ["sunday"]),
 ]
+
 # A form sends a textarea's line breaks as CRLF (the HTML standard's rule), and
 # Diary keeps the text as it came.
 AS_SUBMITTED = [(text.replace("\n", "\r\n"), tags) for text, tags in ENTRIES]
