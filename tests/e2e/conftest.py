@@ -96,3 +96,34 @@ def log_in(page, email: str, password: str) -> None:
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_load_state()
+
+
+def sign_out(page) -> None:
+    """Sign out with the button every page's header holds; wait for the login page."""
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.wait_for_url("**/login")
+
+
+def write_entry(page, text: str) -> None:
+    """Write ``text`` through the dashboard's form and wait until it is saved."""
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    page.get_by_label("What happened today?").fill(text)
+    page.get_by_role("button", name="Save entry").click()
+    expect(page.get_by_text("Entry saved.")).to_be_visible()
+
+
+@pytest.fixture
+def script_errors(page):
+    """Script errors and Content-Security-Policy refusals seen by ``page``; a test
+    may watch other pages with :func:`watch_scripts`."""
+    return watch_scripts(page, [])
+
+
+def watch_scripts(page, errors: list) -> list:
+    """Add ``page``'s script errors and CSP refusals to ``errors``; return it."""
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" or "Content Security Policy" in msg.text else None)
+    return errors

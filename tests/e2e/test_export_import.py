@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -13,29 +14,45 @@ try:
 except ImportError:  # the browser fixture then skips, or fails where browsers are required
     expect = None
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, watch_scripts, write_entry
 
 pytestmark = pytest.mark.e2e
 
 
-def test_download_the_export_and_import_it_into_a_second_account(page, browser, live_server, demo_users, tmp_path):
-    errors = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    log_in(page, "writer@example.com", "writerpass")
-    for text in ("Herons on the #canal", "A quiet #sunday with tea"):
-        page.goto("/")
-        page.get_by_label("What happened today?").fill(text)
-        page.get_by_role("button", name="Save entry").click()
-        page.wait_for_load_state()
-
+def download_export(page, folder: Path) -> Path:
+    """Download the JSON export from the account page into ``folder``; return the file."""
     page.goto("/account")
     page.get_by_role("button", name="Export my entries…").click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download").click()
     download = info.value
     assert download.suggested_filename.startswith("diary-export-")
-    exported = tmp_path / download.suggested_filename
+    exported = folder / download.suggested_filename
     download.save_as(exported)
+    return exported
+
+
+def import_export(page, exported: Path, count: int) -> None:
+    """Import ``exported`` from the account page: check the file, see the preview
+    announce ``count`` entries, confirm, and see the report."""
+    page.goto("/account")
+    page.get_by_role("button", name="Import entries…").click()
+    page.get_by_label("File to import").set_input_files(str(exported))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_test_id("import-summary")).to_contain_text(
+        f"This Diary export holds {count} entries to import"
+    )
+    page.get_by_role("button", name="Import these entries").click()
+    expect(page.get_by_text(f"Imported {count} entries from the Diary export.")).to_be_visible()
+
+
+def test_download_the_export_and_import_it_into_a_second_account(page, browser, live_server, demo_users, tmp_path):
+    errors = watch_scripts(page, [])
+    log_in(page, "writer@example.com", "writerpass")
+    for text in ("Herons on the #canal", "A quiet #sunday with tea"):
+        write_entry(page, text)
+
+    exported = download_export(page, tmp_path)
     document = json.loads(exported.read_text())
     assert [e["tags"] for e in document["entries"]] == [["canal"], ["sunday"]]
 
@@ -48,17 +65,9 @@ def test_download_the_export_and_import_it_into_a_second_account(page, browser, 
     # A second account, in a browser profile of its own.
     other = browser.new_context(base_url=live_server)
     second = other.new_page()
-    second.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    watch_scripts(second, errors)
     log_in(second, "test@me.com", "password")
-    second.goto("/account")
-    second.get_by_role("button", name="Import entries…").click()
-    second.get_by_label("File to import").set_input_files(str(exported))
-    second.get_by_role("button", name="Check the file").click()
-    expect(second.get_by_test_id("import-summary")).to_contain_text(
-        "This Diary export holds 2 entries to import"
-    )
-    second.get_by_role("button", name="Import these entries").click()
-    expect(second.get_by_text("Imported 2 entries from the Diary export.")).to_be_visible()
+    import_export(second, exported, 2)
     expect(second.get_by_text("Herons on the #canal")).to_be_visible()
     expect(second.get_by_text("A quiet #sunday with tea")).to_be_visible()
     other.close()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from diary.extensions import db
 from diary.models import User
 from diary.services import credentials, entries
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, watch_scripts
 from tests.services.test_markdown import XSS_PAYLOADS
 
 pytestmark = pytest.mark.e2e
@@ -31,10 +31,7 @@ HOSTILE_ELEMENTS = """[...document.querySelectorAll('.entry-content *')].filter(
 @pytest.fixture
 def watched(page):
     """Script errors, CSP refusals and dialogs seen by ``page``."""
-    seen = {"errors": [], "dialogs": []}
-    page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
-    page.on("console", lambda msg: seen["errors"].append(msg.text)
-            if msg.type == "error" or "Content Security Policy" in msg.text else None)
+    seen = {"errors": watch_scripts(page, []), "dialogs": []}
 
     def dialog(d):
         seen["dialogs"].append(d.message)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, sign_out
 
 pytestmark = pytest.mark.e2e
 
@@ -63,11 +63,6 @@ def add_virtual_authenticator(context, page) -> None:
             }
         },
     )
-
-
-def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out", exact=True).click()
-    page.wait_for_url("**/login")
 
 
 def test_register_a_passkey_then_sign_in_with_it_alone(

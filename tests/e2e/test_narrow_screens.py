@@ -47,7 +47,6 @@ NOT_PAGES = {
     "api_v1.me": "JSON API",
     "api_v1.list_tags": "JSON API",
     "api_v1.export": "JSON API (a download)",
-    "api_v1.list_tags": "JSON API",
     "api_docs.openapi_json": "the API's OpenAPI document (JSON)",
     "admin.audit_csv": "a download (CSV)",
     "admin.audit_jsonl": "a download (JSON Lines)",

@@ -8,21 +8,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, write_entry
 
 pytestmark = pytest.mark.e2e
 
 WRITER, PASSWORD = "writer@example.com", "writerpass"
-
-
-@pytest.fixture
-def script_errors(page):
-    """Script errors and Content-Security-Policy refusals seen by ``page``."""
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text)
-            if msg.type == "error" or "Content Security Policy" in msg.text else None)
-    return errors
 
 
 def make_token(page, name="phone shortcut") -> str:
@@ -82,13 +72,6 @@ def test_revoke_asks_first(page, demo_users, script_errors):
     expect(page.get_by_text("revoked").first).to_be_visible()
     expect(page.get_by_test_id("token-row")).to_have_count(0)
     assert len(questions) == 2 and script_errors == []
-
-
-def write_entry(page, text: str) -> None:
-    page.goto("/")
-    page.get_by_label("What happened today?").fill(text)
-    page.get_by_role("button", name="Save entry").click()
-    expect(page.get_by_text("Entry saved.")).to_be_visible()
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["with script", "without script"])

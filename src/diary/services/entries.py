@@ -326,17 +326,16 @@ def list_own_entries(
     owner: Actor,
     cursor: str | None = None,
     limit: int | None = None,
-    q: str | None = None,
     tag: str | None = None,
     *,
     after: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Page:
-    """Return one page of ``owner``'s entries, newest first; with ``q``, only those
-    whose content contains ``q`` (case-insensitive); with ``tag``, only those
-    tagged ``#tag`` (any case); with ``since``/``until``, only those written in
-    ``[since, until)``.
+    """Return one page of ``owner``'s entries, newest first; with ``tag``, only
+    those tagged ``#tag`` (any case); with ``since``/``until``, only those written
+    in ``[since, until)``. (Searching their words is
+    :func:`diary.services.search.search`.)
 
     ``cursor`` (a page's ``next_cursor``) gives the older entries after it;
     ``after`` (a page's ``prev_cursor``) the newer ones before it, the same page
@@ -352,7 +351,7 @@ def list_own_entries(
     if not Action.READ.allowed(owner, owner.id):
         raise EntryAccessDenied("own")
     return _page(
-        _ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, q, tag,
+        _ENTRIES_OF_USER, {"owner_id": owner.id}, cursor, limit, tag,
         after=after, since=since, until=until,
     )
 
@@ -362,7 +361,6 @@ def list_user_entries(
     user_id: int,
     cursor: str | None = None,
     limit: int | None = None,
-    q: str | None = None,
     access: Access | None = None,
     tag: str | None = None,
     *,
@@ -385,9 +383,9 @@ def list_user_entries(
         raise EntryAccessDenied(f"user {user_id}")
     bounds = {"after": after, "since": since, "until": until}
     if user_id == actor.id:
-        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag, **bounds)
+        return _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, tag, **bounds)
     access = _reasoned(None, access)
-    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, q, tag, **bounds)
+    page = _page(_ENTRIES_OF_USER, {"owner_id": user_id}, cursor, limit, tag, **bounds)
     receipts.record(actor.id, receipts.AccessKind.READ, page.entries, access)
     return page
 
@@ -413,7 +411,6 @@ def _page(
     params: dict,
     cursor: str | None,
     limit: int | None,
-    q: str | None = None,
     tag: str | None = None,
     *,
     after: str | None = None,
@@ -433,11 +430,6 @@ def _page(
             tagged = tagged.where(EntryTag.user_id == params["owner_id"])
         query = query.where(Entry.id.in_(tagged))
     filtered = query
-    if q:
-        if not is_storable(q):
-            return Page([], None)
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        filtered = filtered.where(Entry.content.ilike(pattern, escape="\\"))
     if since is not None:
         filtered = filtered.where(Entry.created_at >= since)
     if until is not None:
