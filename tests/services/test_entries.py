@@ -70,6 +70,13 @@ def test_clean_content_limit_is_the_setting_and_counts_characters(ctx):
         entries.clean_content("x" * 6)
 
 
+def test_clean_content_keeps_line_breaks_as_typed_and_counts_them_once(ctx):
+    # A browser sends a textarea's line breaks as CRLF; the counter counted one each.
+    assert entries.clean_content("one\r\ntwo\rthree\n") == "one\ntwo\nthree"
+    ctx.config["ENTRY_MAX_LENGTH"] = 9
+    assert entries.clean_content("abcd\r\nefgh") == "abcd\nefgh"  # 9 characters
+
+
 def test_create_entry_stores_it_with_aware_timestamps(people):
     entry = entries.create_entry(people["alice"], " Dear diary ")
     db.session.expire_all()

@@ -159,11 +159,17 @@ def max_length() -> int:
 
 
 def clean_content(content: str | None) -> str:
-    """Return ``content`` stripped of surrounding whitespace.
+    """Return ``content`` with its line breaks as ``\\n`` and stripped of
+    surrounding whitespace.
+
+    Browsers send a textarea's line breaks as ``\\r\\n`` (HTML's form
+    submission rule) while the page's character counter and ``maxlength`` count
+    one character per line break: stored as sent, an entry the counter allowed
+    would be refused as too long, and exports would carry ``\\r\\n``.
 
     :raises EntryInvalid: if it is empty or longer than :func:`max_length`.
     """
-    text = (content or "").strip()
+    text = (content or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not is_storable(text):
         raise EntryInvalid("An entry cannot contain NUL characters or unpaired surrogates.")
     if not text:
