@@ -335,6 +335,14 @@ class Defaults:
     # …and dies after this long unused.
     SECURITY_REFRESH_TOKEN_MAX_IDLE = timedelta(days=7)
 
+    # --- Logs (issue 12) ---------------------------------------------------------
+    # json: one JSON object per line (python-json-logger); text: readable lines.
+    # Empty: json when HTTPS is on, text otherwise. See docs/logging.md.
+    LOG_FORMAT = ""
+    # Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL (SQLAlchemy's
+    # statement log stays at WARNING: its parameters hold entry text and secrets).
+    LOG_LEVEL = "INFO"
+
 
 class Duration(enum.Enum):
     """How ``app.config`` holds a duration setting, for the code that reads it."""
