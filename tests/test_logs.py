@@ -63,9 +63,17 @@ def test_a_bad_setting_stops_the_app_with_one_line_naming_the_variable(
 
 
 def test_the_level_is_set_and_sql_statements_stay_quiet(database_url, tmp_path):
-    with app_on_test_database(database_url, tmp_path, LOG_LEVEL="debug"):
-        assert logging.getLogger().level == logging.DEBUG
-        assert logging.getLogger("sqlalchemy").level == logging.WARNING
+    sqlalchemy_logger = logging.getLogger("sqlalchemy")
+    saved = sqlalchemy_logger.level
+    sqlalchemy_logger.setLevel(logging.NOTSET)  # SQLAlchemy's own WARN, undone
+    try:
+        with app_on_test_database(database_url, tmp_path, LOG_LEVEL="debug") as app:
+            assert logging.getLogger().level == logging.DEBUG
+            assert sqlalchemy_logger.level == logging.WARNING
+            with app.app_context():
+                assert not db.engine.logger.isEnabledFor(logging.INFO)
+    finally:
+        sqlalchemy_logger.setLevel(saved)
 
 
 def test_a_second_app_replaces_the_handler_instead_of_adding_one(json_app, database_url, tmp_path):
