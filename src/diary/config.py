@@ -125,7 +125,8 @@ class Defaults:
     # --- Mail, confirmation, recovery, change password/email (issue 3) ----------
     # SMTP server as a URL: smtp://user:pass@host:587?starttls=1 or
     # smtps://user:pass@host:465 (URL-encode @ : / in the password). Empty: every
-    # mail is saved as an .eml file under MAIL_FILE_PATH and its links are logged.
+    # mail is saved as an .eml file under MAIL_FILE_PATH and its links are logged
+    # (not with HTTPS on: they hold live tokens).
     MAIL_URL = ""
     # The From: of every mail Diary sends.
     MAIL_DEFAULT_SENDER = "Diary <no-reply@localhost>"
