@@ -115,6 +115,19 @@ def test_every_kind_of_answer_carries_a_fresh_request_id(json_app, demo_users):
     assert len(set(ids.values())) == len(ids)
 
 
+def test_the_redirect_to_https_carries_a_request_id_too(database_url, tmp_path):
+    with app_on_test_database(
+        database_url, tmp_path, HTTPS=True, BASE_URL="https://diary.example", LOG_FORMAT="json"
+    ) as app:
+        with captured_log() as log:
+            response = app.test_client().get("/login", base_url="http://diary.example")
+    assert response.status_code in (301, 302)
+    assert response.headers["Location"].startswith("https://")
+    record = access(log.getvalue(), "/login")
+    assert record["request_id"] == response.headers["X-Request-ID"]
+    assert record["duration_ms"] is not None  # timed from before the redirect
+
+
 def test_a_request_id_from_the_client_is_ignored_without_a_trusted_proxy(json_app):
     response = json_app.test_client().get("/login", headers={"X-Request-ID": "abcdef0123456789"})
     assert response.headers["X-Request-ID"] != "abcdef0123456789"
