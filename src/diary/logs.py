@@ -87,7 +87,9 @@ def init_app(app: Flask) -> None:
     options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **options}
     # Flask logs an unhandled exception "on <request.path>": the path may hold a
-    # token. Flask's documented way to change this is overriding the method.
+    # token. Flask's hook for this is the log_exception method (meant to be
+    # overridden in a subclass); set on this app object it does the same, without
+    # a Flask subclass in the factory.
     app.log_exception = MethodType(_log_exception, app)
 
 
