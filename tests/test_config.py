@@ -232,6 +232,9 @@ def test_every_default_reaches_the_app(make_app):
         if name == "MAIL_FILE_PATH":
             assert app.config[name] == os.path.join(app.instance_path, "mail")
             continue  # empty means "mail" in the instance folder
+        if name == "SQLALCHEMY_ENGINE_OPTIONS":
+            assert app.config[name] == {"hide_parameters": True, **value}
+            continue  # SQL parameters kept out of logged errors (diary.logs)
         if name in set_by_tests:
             continue  # the test apps' own value (tests/conftest.py base_config)
         assert app.config[name] == value, name

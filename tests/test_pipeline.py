@@ -10,6 +10,7 @@ from diary import pipeline
 from diary.services.credentials import Kind
 
 BEFORE = [
+    "diary.logs:start_request",
     "flask_talisman.talisman:Talisman._force_https",
     "diary.security.body_limit:limit_body",
     "diary.api:answer_unrouted_api_request",
@@ -35,6 +36,7 @@ AFTER = [
     "flask_talisman.talisman:Talisman._set_response_headers",
     "flask_limiter._extension:Limiter.__inject_headers",
     "flask_login.login_manager:LoginManager._update_remember_cookie",
+    "diary.logs:log_request",
 ]
 
 

@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("DIARY_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     register_config(app, config)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -42,6 +43,13 @@ def register_config(app: Flask, overrides: Mapping[str, Any]) -> None:
     instance_folder.prepare(app.instance_path, app.logger)
     instance_secrets.apply(app.config, app.instance_path)
     config.finalize(app.config, app.instance_path)
+
+
+def register_logging(app: Flask) -> None:
+    """Set up the process's logs (JSON or text, request ids); before the database."""
+    from diary import logs
+
+    logs.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -125,7 +125,8 @@ class Defaults:
     # --- Mail, confirmation, recovery, change password/email (issue 3) ----------
     # SMTP server as a URL: smtp://user:pass@host:587?starttls=1 or
     # smtps://user:pass@host:465 (URL-encode @ : / in the password). Empty: every
-    # mail is saved as an .eml file under MAIL_FILE_PATH and its links are logged.
+    # mail is saved as an .eml file under MAIL_FILE_PATH and its links are logged
+    # (not with HTTPS on: they hold live tokens).
     MAIL_URL = ""
     # The From: of every mail Diary sends.
     MAIL_DEFAULT_SENDER = "Diary <no-reply@localhost>"
@@ -334,6 +335,14 @@ class Defaults:
     SECURITY_REFRESH_TOKEN_MAX_AGE = timedelta(days=30)
     # …and dies after this long unused.
     SECURITY_REFRESH_TOKEN_MAX_IDLE = timedelta(days=7)
+
+    # --- Logs (issue 12) ---------------------------------------------------------
+    # json: one JSON object per line (python-json-logger); text: readable lines.
+    # Empty: json when HTTPS is on, text otherwise. See docs/logging.md.
+    LOG_FORMAT = ""
+    # Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL (SQLAlchemy's
+    # statement log stays at WARNING: its parameters hold entry text and secrets).
+    LOG_LEVEL = "INFO"
 
 
 class Duration(enum.Enum):

@@ -73,10 +73,12 @@ def identify():
 
 
 def _before_request() -> list[str | Callable]:
-    from diary import api, database
+    from diary import api, database, logs
     from diary.security import body_limit, link_pages, links, mfa_guards, ratelimits, wiring
 
     return [
+        # The request's id and start time, before anything can answer or log.
+        logs.start_request,
         # Plain HTTP is redirected to HTTPS before anything else looks at it.
         "flask_talisman.talisman:Talisman._force_https",
         # Bodies over the limit are refused before anything reads them.
@@ -107,6 +109,7 @@ def _before_request() -> list[str | Callable]:
 
 def _after_request() -> list[str | Callable]:
     """In the order they run (Flask runs the registered list backwards)."""
+    from diary import logs
     from diary.security import enumeration, headers, identity, mfa_guards
 
     return [
@@ -119,6 +122,8 @@ def _after_request() -> list[str | Callable]:
         "flask_talisman.talisman:Talisman._set_response_headers",
         "flask_limiter._extension:Limiter.__inject_headers",
         "flask_login.login_manager:LoginManager._update_remember_cookie",
+        # Last: X-Request-ID on every answer, and the access record of the final status.
+        logs.log_request,
     ]
 
 
