@@ -58,14 +58,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the diary pages, the admin console and the JSON API."""
+    """Mount the diary pages, the admin console, the JSON API and the health
+    endpoints."""
     from diary import api
     from diary.admin import bp as admin_bp
+    from diary.health import bp as health_bp
     from diary.web import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(admin_bp)  # the admin console under /admin (issue 10)
     api.init_app(app)  # the JSON API under /api/v1 (issue 5)
+    app.register_blueprint(health_bp)  # /healthz and /readyz (issue 12)
 
 
 def register_errorhandlers(app: Flask) -> None:

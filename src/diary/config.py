@@ -43,6 +43,9 @@ class Defaults:
     # Largest request body read, in bytes (Flask's own setting); larger ones get 413.
     # The JSON API holds its requests to the smaller API_MAX_BODY_BYTES.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Seconds /readyz waits for Redis to connect and answer PING before it reports
+    # Redis failing (the database check uses the engine's own connect timeout).
+    HEALTH_CHECK_TIMEOUT = 2
 
     # --- Diary entries -----------------------------------------------------------
     # Longest diary entry accepted, in characters.
@@ -380,6 +383,7 @@ DURATIONS: dict[str, Duration] = {
     "SESSION_ABSOLUTE_LIFETIME": Duration.SECONDS,
     "HSTS_MAX_AGE": Duration.SECONDS,
     "IMPORT_PENDING_SECONDS": Duration.SECONDS,
+    "HEALTH_CHECK_TIMEOUT": Duration.SECONDS,
 }
 
 
