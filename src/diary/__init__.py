@@ -33,12 +33,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_config(app: Flask, overrides: Mapping[str, Any]) -> None:
-    """Load settings: defaults, then ``DIARY_*`` variables, then ``overrides``."""
-    from diary import config, instance_folder, instance_secrets
+    """Load settings: defaults, then ``DIARY_*`` variables, then ``overrides``.
+
+    :raises diary.production.StartRefused: production settings that are unsafe.
+    """
+    from diary import config, instance_folder, instance_secrets, production
 
     app.config.from_object(config.Defaults)
     config.from_environment(app.config)
     app.config.update(overrides)
+    production.check(app.config)  # before any secret is generated
     instance_folder.prepare(app.instance_path, app.logger)
     instance_secrets.apply(app.config, app.instance_path)
     config.finalize(app.config, app.instance_path)
