@@ -9,6 +9,7 @@ starts from empty tables with the built-in roles.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import uuid
@@ -36,6 +37,14 @@ def base_config(database_url: str, instance_path: str) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SECURITY_PASSWORD_SALT": "test-password-salt",
+        # The other two secrets too: production mode (HTTPS) generates none.
+        "SECURITY_TOTP_SECRETS": {"1": "test-totp-secret"},
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": [
+            base64.urlsafe_b64encode(b"test-recovery-codes-key".ljust(32, b".")).decode()
+        ],
+        # One test app is one process: production mode's checks of several
+        # processes (Redis, not SQLite) are tested with it off (tests/test_production.py).
+        "SINGLE_PROCESS": True,
         "INSTANCE_PATH": instance_path,
         "DATABASE_URL": database_url,
         # Mails go to app.extensions["mailman"].outbox instead of a server.

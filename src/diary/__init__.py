@@ -34,12 +34,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_config(app: Flask, overrides: Mapping[str, Any]) -> None:
-    """Load settings: defaults, then ``DIARY_*`` variables, then ``overrides``."""
-    from diary import config, instance_folder, instance_secrets
+    """Load settings: defaults, then ``DIARY_*`` variables, then ``overrides``.
+
+    :raises diary.production.StartRefused: production settings that are unsafe.
+    """
+    from diary import config, instance_folder, instance_secrets, production
 
     app.config.from_object(config.Defaults)
     config.from_environment(app.config)
     app.config.update(overrides)
+    production.check(app.config)  # before any secret is generated
     instance_folder.prepare(app.instance_path, app.logger)
     instance_secrets.apply(app.config, app.instance_path)
     config.finalize(app.config, app.instance_path)
@@ -66,14 +70,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the diary pages, the admin console and the JSON API."""
+    """Mount the diary pages, the admin console, the JSON API and the health
+    endpoints."""
     from diary import api
     from diary.admin import bp as admin_bp
+    from diary.health import bp as health_bp
     from diary.web import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(admin_bp)  # the admin console under /admin (issue 10)
     api.init_app(app)  # the JSON API under /api/v1 (issue 5)
+    app.register_blueprint(health_bp)  # /healthz and /readyz (issue 12)
 
 
 def register_errorhandlers(app: Flask) -> None:

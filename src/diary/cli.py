@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from diary.services import accounts, audit_log, receipts, transfer
+from diary.services import accounts, audit_log, backup, receipts, transfer
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(receipts_group)
     app.cli.add_command(audit)
     app.cli.add_command(import_entries)
+    app.cli.add_command(backup_command)
 
 
 @click.command("demo-data")
@@ -141,3 +142,25 @@ def import_entries(email: str, file, dry_run: bool) -> None:
         f"Imported {report.imported} entries from the {report.source}; skipped "
         f"{report.duplicates} duplicates and {report.empty} without text."
     )
+
+
+# --- flask --app diary backup PATH -----------------------------------------------
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(path: str) -> None:
+    """Back up the database into the new file PATH, while the app keeps serving.
+
+    SQLite: a consistent copy through SQLite's online backup API, one file.
+    PostgreSQL: pg_dump --format=custom (pg_dump must be on the PATH; restore
+    with pg_restore). docs/deploy.md says how to restore either.
+    """
+    from diary.extensions import db
+
+    try:
+        made = backup.backup(db.engine.url, path)
+    except backup.BackupFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up the {made.engine} database to {made.path} ({made.size} bytes).")

@@ -32,8 +32,13 @@ class Defaults:
     # --- Deployment --------------------------------------------------------------
     # Database URL; empty means SQLite file ``diary.sqlite3`` in the instance folder.
     DATABASE_URL = ""
-    # Served over HTTPS (production): Secure cookies and https:// in built URLs.
+    # Served over HTTPS: production. Secure cookies, https:// in built URLs, and the
+    # start checks of diary.production (secrets set, debug off, and without
+    # SINGLE_PROCESS: REDIS_URL set and a database other than SQLite).
     HTTPS = False
+    # Exactly one app process serves (gunicorn --workers 1, any --threads): in
+    # production, SQLite and rate limits in memory are then allowed.
+    SINGLE_PROCESS = False
     # The site's public address: links in mails, WebAuthn relying party and origin
     # (make run sets it from HOST and PORT: http://localhost:PORT).
     BASE_URL = "http://localhost:5000"
@@ -43,6 +48,9 @@ class Defaults:
     # Largest request body read, in bytes (Flask's own setting); larger ones get 413.
     # The JSON API holds its requests to the smaller API_MAX_BODY_BYTES.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Seconds /readyz waits for Redis to connect and answer PING before it reports
+    # Redis failing (the database check uses the engine's own connect timeout).
+    HEALTH_CHECK_TIMEOUT = 2
 
     # --- Diary entries -----------------------------------------------------------
     # Longest diary entry accepted, in characters.
@@ -389,6 +397,7 @@ DURATIONS: dict[str, Duration] = {
     "SESSION_ABSOLUTE_LIFETIME": Duration.SECONDS,
     "HSTS_MAX_AGE": Duration.SECONDS,
     "IMPORT_PENDING_SECONDS": Duration.SECONDS,
+    "HEALTH_CHECK_TIMEOUT": Duration.SECONDS,
 }
 
 
@@ -417,7 +426,7 @@ def finalize(config, instance_path: str) -> None:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
         config["PREFERRED_URL_SCHEME"] = "https"
-    config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
+    config["RATELIMIT_STORAGE_URI"] = rate_limit_storage(config)
     mail.configure(config, instance_path)  # may set MAIL_TIMEOUT from MAIL_URL
     for name, kind in DURATIONS.items():
         if name in config:
@@ -433,6 +442,13 @@ def finalize(config, instance_path: str) -> None:
     # sessions and tokens, so that the mail can say which (diary.security.account_events).
     config["SECURITY_SEND_PASSWORD_CHANGE_EMAIL"] = False
     config["SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL"] = False
+
+
+def rate_limit_storage(config) -> str:
+    """Return where the rate limits are counted: ``RATELIMIT_STORAGE_URI`` if set
+    (Flask-Limiter's own setting), else ``REDIS_URL``, else ``memory://`` (each
+    process on its own)."""
+    return config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
 
 
 def duration(name: str, value: object, kind: Duration) -> timedelta | int | float | None:

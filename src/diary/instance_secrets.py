@@ -9,6 +9,11 @@ Each is taken from the environment (``DIARY_SECRET_KEY``,
 missing one is generated once with :mod:`secrets` and kept in ``secrets.json`` in
 the instance folder (mode 0600, in a folder of mode 0700), so a restart or a second worker process keeps
 everyone's sessions and password hashes valid.
+
+In production (``DIARY_HTTPS=true``) nothing is generated: all four must be set
+(:mod:`diary.production`), so that every instance has the same.
+``python -m diary.instance_secrets`` prints a fresh set as ``DIARY_*=`` lines for
+an environment file.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -99,3 +105,19 @@ def apply(config, instance_path: str) -> None:
     for name in SECRET_NAMES:
         if not config.get(name):
             config[name] = stored[name]
+
+
+def environment_lines() -> list[str]:
+    """Return one ``DIARY_<NAME>=<value>`` line per secret, freshly generated and
+    quoted for a shell or an environment file (JSON for the object and the list,
+    as ``DIARY_*`` variables are read)."""
+    lines = []
+    for name in SECRET_NAMES:
+        value = GENERATORS[name]()
+        text = value if isinstance(value, str) else json.dumps(value)
+        lines.append(f"DIARY_{name}={shlex.quote(text)}")
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(environment_lines()))

@@ -34,6 +34,8 @@ CREDENTIALS_BY_BLUEPRINT: dict[str, frozenset[Kind]] = {
     "api_v1": API,
     # The admin console is pages: the session only, never a token.
     "admin": PAGES,
+    # /healthz and /readyz: the same answer for everybody, nobody is looked up.
+    "health": NOTHING,
 }
 CREDENTIALS_BY_ENDPOINT: dict[str, frozenset[Kind]] = {
     # The same files for everybody: nobody is looked up.

@@ -50,6 +50,8 @@ NOT_PAGES = {
     "api_docs.openapi_json": "the API's OpenAPI document (JSON)",
     "admin.audit_csv": "a download (CSV)",
     "admin.audit_jsonl": "a download (JSON Lines)",
+    "health.healthz": "JSON for load balancers and monitors",
+    "health.readyz": "JSON for load balancers and monitors",
 }
 
 # HTML pages that render only at one moment of a flow this test does not go

@@ -1,0 +1,71 @@
+"""The health endpoints' views: parse nothing, ask the service, answer JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from diary.health import bp
+from diary.services import health
+
+EXTENSION_KEY = "diary.health"
+
+
+@dataclass(frozen=True)
+class Probes:
+    """What the readiness check needs, made once per app at start."""
+
+    heads: frozenset[str]
+    redis: object | None  # a redis.Redis client, or None without REDIS_URL
+
+
+@bp.record_once
+def _prepare(state) -> None:
+    """Read the migration scripts' head once, and make the Redis client."""
+    app = state.app
+    url = app.config.get("REDIS_URL")
+    timeout = float(app.config["HEALTH_CHECK_TIMEOUT"])
+    app.extensions[EXTENSION_KEY] = Probes(
+        heads=health.migration_heads(),
+        redis=health.redis_client(url, timeout) if url else None,
+    )
+
+
+def plain_http_allowed(view):
+    """Exempt ``view`` from Flask-Talisman's redirect to HTTPS (its per-view option,
+    what ``@talisman(force_https=False)`` sets): a load balancer probes an instance
+    on its own port, over HTTP. The security headers are still sent.
+
+    Talisman fills the other per-view options into this dict from the first app
+    that serves the view; they are the app-wide ones, the same for every app of a
+    deployment."""
+    view.talisman_view_options = {"force_https": False}
+    return view
+
+
+def _answer(body: dict, status: int) -> ResponseReturnValue:
+    response = jsonify(body)
+    response.status_code = status
+    # Always asked afresh: no cache between the monitor and the instance keeps one.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/healthz")
+@plain_http_allowed
+def healthz() -> ResponseReturnValue:
+    """200 ``{"status": "ok"}``: the process answers."""
+    return _answer({"status": "ok"}, 200)
+
+
+@bp.get("/readyz")
+@plain_http_allowed
+def readyz() -> ResponseReturnValue:
+    """200 when every check passes, else 503; the body names each check."""
+    probes: Probes = current_app.extensions[EXTENSION_KEY]
+    result = health.readiness(probes.heads, probes.redis)
+    checks = {name: "ok" if passed else "failing" for name, passed in result.checks.items()}
+    body = {"status": "ok" if result.ready else "failing", "checks": checks}
+    return _answer(body, 200 if result.ready else 503)
