@@ -16,7 +16,7 @@ PORT ?= 5000
 DIARY_BASE_URL ?= http://$(if $(filter 127.0.0.1 0.0.0.0 ::1 ::,$(HOST)),localhost,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test migrate demo-data bench bench-oracle bench-search clean
+.PHONY: run test install install-test migrate demo-data bench bench-oracle bench-search bench-speed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ bench-oracle: install-test
 # Full-text search on 1.1 million entries (PostgreSQL; DIARY_BENCH_DATABASE_URL).
 bench-search: install-test
 	$(BIN)/python bench/search
+
+# Diary's pages beside hello-world, the tutorial and Flask-Security alone, on SQLite
+# and on PostgreSQL + Redis (DIARY_BENCH_DATABASE_URL, DIARY_BENCH_REDIS_URL); issue 13.
+# BENCH_ARGS: bench/speed's options, e.g. BENCH_ARGS='--rounds 1 --duration 3s'.
+bench-speed: install-test
+	$(BIN)/python bench/speed $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
