@@ -64,6 +64,10 @@ class Defaults:
     # stop words): the search column is built with it by the migration, so set it
     # before ``flask db upgrade``. SQLite always uses FTS5's porter (English) stemmer.
     SEARCH_LANGUAGE = "english"
+    # Search ranks the matches in windows of this many, newest first (rounded up to
+    # whole pages): the best of the newest 200 matches, then of the next 200.
+    # Ranking all of a common word's 10,000 matches reads all their rows.
+    SEARCH_RANK_WINDOW = 200
 
     # --- Export and import (issue 11) --------------------------------------------
     # Largest file /account/import accepts, in bytes (its upload alone may exceed

@@ -166,6 +166,76 @@ def test_results_paginate(users):
     assert third.next_cursor is None
 
 
+def _written(actor, *contents: str, day: int = 1) -> list[int]:
+    """Store ``contents`` as ``actor``'s entries of 1 January 2026 + ``day``, a minute
+    apart, oldest first; return their ids."""
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime(2026, 1, day, tzinfo=timezone.utc)
+    rows = [Entry(user_id=actor.id, content=text, created_at=start + timedelta(minutes=i),
+                  updated_at=start + timedelta(minutes=i)) for i, text in enumerate(contents)]
+    db.session.add_all(rows)
+    db.session.commit()
+    return [row.id for row in rows]
+
+
+def _all_pages(actor, query, limit, **kw) -> list[tuple[list[str], bool]]:
+    pages, page = [], 1
+    while True:
+        results = search.search(actor, query, limit=limit, page=page, **kw)
+        pages.append((_contents(results), results.has_more))
+        if not results.has_more:
+            return pages
+        page += 1
+
+
+def test_matches_are_ranked_within_windows_of_the_newest(users, app):
+    writer = users["writer@example.com"]
+    app.config["SEARCH_RANK_WINDOW"] = 2
+    _written(writer, "tea tea tea tea, the oldest and best", "tea once", "tea once more",
+             "tea and tea, the newest")
+    # Newest first in windows of two: [newest, once more], [once, oldest]; each
+    # window best first. The oldest entry, the best match, leads its own window only.
+    assert _all_pages(writer, "tea", limit=1) == [
+        (["tea and tea, the newest"], True),
+        (["tea once more"], True),
+        (["tea tea tea tea, the oldest and best"], True),
+        (["tea once"], False),
+    ]
+    # Within one window (the default, 200), the best comes first.
+    app.config["SEARCH_RANK_WINDOW"] = 200
+    assert _contents(search.search(writer, "tea"))[0] == "tea tea tea tea, the oldest and best"
+
+
+def test_more_results_is_exact_at_window_ends(users, app):
+    writer = users["writer@example.com"]
+    app.config["SEARCH_RANK_WINDOW"] = 2
+    _written(writer, "fox one", "fox two")
+    assert _all_pages(writer, "fox", limit=2) == [(["fox two", "fox one"], False)]
+    _written(writer, "fox three", day=2)
+    assert _all_pages(writer, "fox", limit=2) == [
+        (["fox three", "fox two"], True), (["fox one"], False)]
+    assert _contents(search.search(writer, "fox", limit=2, page=3)) == []
+
+
+def test_every_match_is_reached_once_across_windows_and_pages(users, app):
+    writer, admin, other = (users[e] for e in ("writer@example.com", "admin@example.com",
+                                               "test@me.com"))
+    app.config["SEARCH_RANK_WINDOW"] = 4  # with pages of 3: windows of 6
+    assert search.rank_window(3) == 6
+    words = ["heron"] * 13
+    mine = _written(writer, *(f"{w} {'heron ' * (i % 3)}{i}" for i, w in enumerate(words)))
+    theirs = _written(other, *(f"heron at {i}" for i in range(4)))
+    _written(writer, "no match here")
+    seen = [text for page, _ in _all_pages(writer, "heron", limit=3) for text in page]
+    assert len(seen) == len(set(seen)) == len(mine)
+    everyone = _all_pages(admin, "heron", limit=3, scope=Scope.EVERYONE,
+                          access=Access("Abuse report 9"))
+    found = [text for page, _ in everyone for text in page]
+    assert len(found) == len(set(found)) == len(mine) + len(theirs)
+    assert [len(page) for page, _ in everyone] == [3, 3, 3, 3, 3, 2]
+
+
 def test_edits_and_deletions_reach_the_index(users):
     writer = users["writer@example.com"]
     entry = entries.create_entry(writer, "herons")
@@ -231,7 +301,7 @@ def test_one_writers_search_can_use_both_columns_of_the_search_index(users):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's plan")
     entries.create_entry(writer, "herons")
-    sql, params = search.statement("herons", search.parse("herons"), writer.id, 21, 0,
+    sql, params = search.statement("herons", search.parse("herons"), writer.id, 200, 0, 20,
                                    ("<", ">"))
     # In a transaction that is rolled back: no other way in than the search index.
     db.session.execute(sa.text("DROP INDEX ix_entry_user_id_created_at_id"))
