@@ -291,7 +291,7 @@ from diary.models.types import Strength
 from diary.security.core import security
 from diary.services import tokens
 
-wanted, scope = json.loads(sys.argv[1]), sys.argv[2]
+wanted, scopes = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 app = create_app()
 secrets = {}
 with app.test_request_context():
@@ -300,8 +300,8 @@ with app.test_request_context():
             email=email, password=hash_password(password), roles=["Writer"],
             confirmed_at=naive_utcnow())
         db.session.commit()
-        if scope:
-            made = tokens.create_token(user, "load", [scope], timedelta(days=1),
+        if scopes:
+            made = tokens.create_token(user, "load", scopes, timedelta(days=1),
                                        strength=Strength.PASSWORD)
             db.session.commit()
             secrets[email] = made.secret
@@ -309,10 +309,12 @@ print(json.dumps(secrets))
 """
 
 
-def create_users(running: Stack, users: list[tuple[str, str]], token_scope: str = "") -> dict:
+def create_users(running: Stack, users: list[tuple[str, str]],
+                 token_scopes: tuple[str, ...] = ()) -> dict[str, str]:
     """Create confirmed Writer accounts ``(email, password)`` in the stack's database;
-    with ``token_scope``, also a personal access token each. Return email -> token
-    secret (empty without a scope). Raises CalledProcessError when that fails."""
-    done = subprocess.run([sys.executable, "-c", _CREATE_USERS, json.dumps(users), token_scope],
+    with ``token_scopes``, also a personal access token each. Return email -> token
+    secret (empty without scopes). Raises CalledProcessError when that fails."""
+    done = subprocess.run([sys.executable, "-c", _CREATE_USERS, json.dumps(users),
+                           json.dumps(list(token_scopes))],
                           env=running.env, cwd=ROOT, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
