@@ -16,7 +16,7 @@ PORT ?= 5000
 DIARY_BASE_URL ?= http://$(if $(filter 127.0.0.1 0.0.0.0 ::1 ::,$(HOST)),localhost,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test migrate demo-data bench bench-oracle bench-search clean
+.PHONY: run test install install-test install-bench migrate demo-data bench bench-oracle bench-search bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ install: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
+
+install-bench: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]"
 
 migrate: install
 	$(BIN)/flask --app diary db upgrade
@@ -50,6 +53,11 @@ bench-oracle: install-test
 # Full-text search on 1.1 million entries (PostgreSQL; DIARY_BENCH_DATABASE_URL).
 bench-search: install-test
 	$(BIN)/python bench/search
+
+# Two instances behind nginx under 32 virtual users, steady, with an instance killed
+# and with PostgreSQL restarted (throwaway servers; nginx, PostgreSQL, Redis needed).
+bench-load: install-bench
+	$(BIN)/python bench/load
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
