@@ -128,6 +128,13 @@ def test_nginx_serves_tls_http2_redirects_http_and_serves_static_files(site):
     health = requests.get(site.url + "/healthz", verify=str(site.ca), timeout=10)
     assert health.status_code == 200 and health.json() == {"status": "ok"}
 
+    # The shipped access log format has no request line: paths (tokens) stay out.
+    reset = requests.get(site.url + "/reset/not-a-real-token-5f3a", verify=str(site.ca),
+                         allow_redirects=False, timeout=10)
+    logged = site.nginx_access_log.read_text()
+    assert reset.headers["X-Request-ID"] in logged
+    assert "not-a-real-token-5f3a" not in logged and "/healthz" not in logged
+
 
 def test_sessions_lockout_login_limit_and_password_change_span_both_instances(site):
     """One minute's budget of sign-in attempts from one address (nginx's

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support import throwaway
@@ -193,8 +193,12 @@ class Stack:
     postgres: throwaway.ThrowawayPostgres
     redis: throwaway.ThrowawayRedis
     env: dict[str, str]
-    nginx_error_log: Path
-    extra: dict = field(default_factory=dict)
+    folder: Path
+
+    @property
+    def nginx_access_log(self) -> Path:
+        """The site's access log (deploy/nginx.conf's format, in the stack's folder)."""
+        return self.folder / "diary.access.log"
 
     def served_by(self, request_id: str) -> str | None:
         """Return the name of the instance whose log has ``request_id``, or None."""
@@ -213,6 +217,13 @@ class Stack:
                 config[key] = value if key in ("SECRET_KEY", "SECURITY_PASSWORD_SALT") \
                     else json.loads(value)
         return config
+
+
+def _run(command: list[str], **kwargs) -> None:
+    """Run ``command``; raise RuntimeError with its output when it fails."""
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stdout}{done.stderr}")
 
 
 def _wait_for_file(path: Path, process: subprocess.Popen, log: Path) -> None:
@@ -246,8 +257,7 @@ def stack(instances: int = 2, workers: int = 2, settings: dict[str, str] | None 
             "DIARY_LOG_FORMAT": "json",
             "WEB_CONCURRENCY": str(workers),
         } | (settings or {})
-        subprocess.run([str(BIN / "flask"), "--app", "diary", "db", "upgrade"], env=env,
-                       cwd=folder, check=True, capture_output=True)
+        _run([str(BIN / "flask"), "--app", "diary", "db", "upgrade"], env=env, cwd=folder)
 
         started = []
         for number in range(instances):
@@ -263,8 +273,7 @@ def stack(instances: int = 2, workers: int = 2, settings: dict[str, str] | None 
                                     cert, key, folder))
         conf = folder / "nginx.conf"
         conf.write_text(main_config(folder, site))
-        subprocess.run([NGINX, "-t", "-q", "-p", str(folder), "-c", str(conf)],
-                       check=True, capture_output=True)
+        _run([NGINX, "-t", "-q", "-p", str(folder), "-c", str(conf)])
         nginx = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(conf)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -276,7 +285,7 @@ def stack(instances: int = 2, workers: int = 2, settings: dict[str, str] | None 
         _wait_for_file(folder / "nginx.pid", nginx, folder / "error.log")
         throwaway._wait_for_port(https_port)
         yield Stack(f"https://localhost:{https_port}", f"http://localhost:{http_port}",
-                    cert, started, pg, rd, env, folder / "error.log")
+                    cert, started, pg, rd, env, folder)
 
 
 # Run inside the stack's environment: the app as the instances run it.
