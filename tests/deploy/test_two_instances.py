@@ -61,7 +61,8 @@ class Client:
         self.token = None
 
     def get(self, path: str) -> requests.Response:
-        return self.http.get(self.site.url + path, allow_redirects=False, timeout=30, verify=self.verify)
+        return self.http.get(self.site.url + path, allow_redirects=False, timeout=30,
+                             verify=self.verify)
 
     def post_form(self, path: str, data: dict, reuse_token: bool = False) -> requests.Response:
         """POST ``data`` with the form's CSRF token: with ``reuse_token``, the one the
