@@ -154,6 +154,8 @@ def test_sessions_lockout_login_limit_and_password_change_span_both_instances(si
     alice_elsewhere = Client(site)
     assert alice_elsewhere.login("alice@example.org", PASSWORD).status_code == 302
     attempts += 1
+    assert signed_in(alice_elsewhere.until_served_by("/", "instance-1"))
+    assert signed_in(alice_elsewhere.until_served_by("/", "instance-2"))
 
     # Lockout counts failures made on both instances.
     bob = Client(site)
