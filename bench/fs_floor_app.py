@@ -1,7 +1,9 @@
-"""A second yardstick for ``bench/dashboard``: the least a Flask-Security page costs.
+"""A second yardstick for ``bench/dashboard`` and ``bench/speed``: the least a
+Flask-Security page costs.
 
 Flask, Flask-SQLAlchemy and Flask-Security with its ``fsqla_v4`` models on the same
-PostgreSQL server as Diary, nothing else: no rate limits, no security headers, no
+database server as Diary (PostgreSQL; ``bench/speed`` also serves it on SQLite),
+nothing else: no rate limits, no security headers, no
 templates. ``GET /`` is an empty ``@auth_required()`` view, so its requests/s is
 what any page of any app that signs its users in with Flask-Security and loads them
 from PostgreSQL can reach on this machine at best: the session cookie read, the
@@ -9,7 +11,7 @@ user loaded by Flask-Login in one query (without a transaction around it), the
 identity built by Flask-Principal. Diary's dashboard does all that and then reads
 and renders the entries.
 
-Bench code only: ``bench/dashboard`` gives it a database of its own
+Bench code only: ``bench/dashboard`` and ``bench/speed`` give it a database of its own
 (``DIARY_BENCH_FS_DATABASE_URL``) and a random secret (``DIARY_BENCH_SECRET``: the
 secret key, the salt and the user's password), and ``python fs_floor_app.py`` makes
 the tables with ``create_all``, as Flask-Security's own quick start does, and the user.

@@ -1,4 +1,4 @@
-"""The yardstick for ``bench/dashboard``: the smallest Flask app there is.
+"""The yardstick for ``bench/dashboard`` and ``bench/speed``: the smallest Flask app there is.
 
 Served under the same gunicorn settings as Diary, it shows what one sync worker on
 this machine can answer at best, so the dashboard's figure can be read as a share
