@@ -44,13 +44,13 @@ def _int(name: str, default: int) -> int:
 bind = [part.strip() for part in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
         if part.strip()]
 
-# Workers: Diary's requests mostly wait on PostgreSQL and Redis and spend their CPU
-# in Jinja and, at sign-in, in the password hash (argon2/bcrypt: tens of ms of one
-# core). A sync worker holds one request at a time, so while one waits on the
-# database the core is free for another worker: gunicorn's own rule of thumb,
-# 2 x cores + 1, keeps the cores busy without oversubscribing memory (each worker
-# is one Python process, ~60-80 MB). "cores" alone would leave a core idle during
-# every database round trip. Each worker keeps its own SQLAlchemy pool: workers x
+# Workers: Diary's requests wait on PostgreSQL and Redis and spend their CPU in
+# Jinja and, at sign-in, in the password hash (argon2). A sync worker holds one
+# request at a time, so while one waits on the database the core is free for
+# another worker: gunicorn's own rule of thumb, 2 x cores + 1, keeps the cores busy
+# ("cores" alone would leave a core idle during every database round trip) without
+# many more processes than cores to switch between. Each worker is a whole Python
+# process with the app loaded: on a small-memory host, set fewer. Each worker keeps its own SQLAlchemy pool: workers x
 # instances x (pool_size + max_overflow) must stay below PostgreSQL's
 # max_connections.
 workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
