@@ -16,7 +16,7 @@ PORT ?= 5000
 DIARY_BASE_URL ?= http://$(if $(filter 127.0.0.1 0.0.0.0 ::1 ::,$(HOST)),localhost,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test migrate demo-data bench bench-oracle bench-search bench-speed clean
+.PHONY: run test install install-test install-bench migrate demo-data bench bench-oracle bench-search bench-speed bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ install: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
+
+install-bench: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]"
 
 migrate: install
 	$(BIN)/flask --app diary db upgrade
@@ -56,6 +59,12 @@ bench-search: install-test
 # BENCH_ARGS: bench/speed's options, e.g. BENCH_ARGS='--rounds 1 --duration 3s'.
 bench-speed: install-test
 	$(BIN)/python bench/speed $(BENCH_ARGS)
+
+# Two instances behind nginx under 32 virtual users, steady, with an instance killed
+# and with PostgreSQL restarted (throwaway servers; nginx, PostgreSQL, Redis needed).
+# BENCH_ARGS: bench/load's options, e.g. BENCH_ARGS='--duration 30'.
+bench-load: install-bench
+	$(BIN)/python bench/load $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
