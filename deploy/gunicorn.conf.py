@@ -54,6 +54,9 @@ bind = [part.strip() for part in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000
 # instances x (pool_size + max_overflow) must stay below PostgreSQL's
 # max_connections.
 workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
+# The app learns how many processes serve it, so that production mode refuses
+# DIARY_SINGLE_PROCESS=true with several workers (diary.production).
+os.environ["DIARY_SERVER_PROCESSES"] = str(workers)
 
 # The sync worker: one request per process at a time, no shared state between
 # requests of one process, and nginx in front buffers slow clients (the reason the
@@ -88,12 +91,23 @@ accesslog = None
 errorlog = "-"
 loglevel = "info"
 
-# The app is loaded in each worker, not in the master: every worker opens its own
-# database and Redis connections after the fork, and a failed start is reported by
-# the worker with the reason on one line (diary.production).
-preload_app = False
+# The app is loaded once, in the master, before the workers are forked: a refused
+# start (diary.production) stops gunicorn with its one-line reason and exit status
+# 1, instead of a traceback from every worker. create_app opens no connection (the
+# database and Redis pools fill on first use), so no socket is shared across the
+# fork; post_fork below empties the database pool in each worker all the same.
+preload_app = True
 proc_name = "diary"
 # Worker heartbeat files on a memory file system where there is one (a disk-backed
 # /tmp can stall the heartbeat and get healthy workers killed).
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+def post_fork(server, worker):
+    """Start each worker with an empty database pool (SQLAlchemy's rule for forked
+    processes: connections made before a fork must not be used on both sides)."""
+    from diary.extensions import db
+
+    with worker.app.wsgi().app_context():
+        db.engine.dispose(close=False)

@@ -127,6 +127,13 @@ def test_sqlite_is_refused_unless_one_process_serves(make_app, tmp_path, databas
     make_app(DATABASE_URL=database, SINGLE_PROCESS=True)
 
 
+def test_one_process_is_refused_when_the_server_runs_several(make_app):
+    message = refusal(make_app, DATABASE_URL=None, REDIS_URL=None, SINGLE_PROCESS=True,
+                      SERVER_PROCESSES=3)
+    assert "DIARY_SINGLE_PROCESS=true, but the server runs 3 worker processes" in message
+    make_app(DATABASE_URL=None, REDIS_URL=None, SINGLE_PROCESS=True, SERVER_PROCESSES=1)
+
+
 def test_one_process_on_sqlite_without_redis_starts(make_app):
     app = make_app(DATABASE_URL=None, REDIS_URL=None, SINGLE_PROCESS=True)
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
@@ -199,6 +206,18 @@ def test_gunicorn_with_preload_prints_one_line_and_exits_1(tmp_path):
     (line,) = [line for line in done.stderr.splitlines() if line.strip()]
     assert line.startswith("Error: Diary refuses to start in production (DIARY_HTTPS=true): set ")
     assert "SQLite" not in line and "rate limits" not in line
+
+
+def test_gunicorn_with_the_shipped_config_refuses_one_process_with_several_workers(tmp_path):
+    env = secrets_environment()
+    env.update(DIARY_HTTPS="true", DIARY_SINGLE_PROCESS="true", WEB_CONCURRENCY="2",
+               GUNICORN_BIND="127.0.0.1:0")
+    done = run([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                "diary:create_app()"], env, tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "the server runs 2 worker processes" in line
 
 
 def test_the_secrets_command_prints_a_usable_environment(tmp_path):

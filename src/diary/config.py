@@ -39,6 +39,10 @@ class Defaults:
     # Exactly one app process serves (gunicorn --workers 1, any --threads): in
     # production, SQLite and rate limits in memory are then allowed.
     SINGLE_PROCESS = False
+    # How many worker processes the server runs: deploy/gunicorn.conf.py sets it
+    # from its worker count (0: not known). More than 1 with SINGLE_PROCESS is
+    # refused in production.
+    SERVER_PROCESSES = 0
     # The site's public address: links in mails, WebAuthn relying party and origin
     # (make run sets it from HOST and PORT: http://localhost:PORT).
     BASE_URL = "http://localhost:5000"

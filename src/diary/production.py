@@ -17,6 +17,9 @@ line saying what is wrong and what to set (docs/deploy.md explains each):
   process would count sign-in attempts on its own: with two workers the limit of
   10 per minute lets 20 guesses through. ``DIARY_REDIS_URL`` shares the counts;
   ``DIARY_SINGLE_PROCESS=true`` states that one process serves.
+* **DIARY_SINGLE_PROCESS=true while the server runs several workers**
+  (``deploy/gunicorn.conf.py`` tells the app its worker count through
+  ``DIARY_SERVER_PROCESSES``).
 * **SQLite while more than one process or instance serves.** An SQLite file
   belongs to one machine, and its single writer makes several processes wait on
   each other; several instances need PostgreSQL. ``DIARY_SINGLE_PROCESS=true``
@@ -80,6 +83,13 @@ def check(config: Mapping[str, Any]) -> None:
             "and tracebacks to visitors; switch it off"
         )
     single = bool(config.get("SINGLE_PROCESS"))
+    processes = int(config.get("SERVER_PROCESSES") or 0)
+    if single and processes > 1:
+        reasons.append(
+            f"DIARY_SINGLE_PROCESS=true, but the server runs {processes} worker "
+            "processes: set WEB_CONCURRENCY=1, or DIARY_REDIS_URL and PostgreSQL "
+            "and DIARY_SINGLE_PROCESS=false"
+        )
     if not single and settings.rate_limit_storage(config).startswith("memory://"):
         reasons.append(
             "rate limits would be kept in each process's memory, so each process "

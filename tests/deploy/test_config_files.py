@@ -4,6 +4,7 @@ gunicorn's settings read from the environment (a bad value stops it)."""
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 
@@ -20,6 +21,8 @@ def gunicorn_settings(monkeypatch, **env: str) -> dict:
     for name in ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT",
                  "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_FORWARDED_ALLOW_IPS"):
         monkeypatch.delenv(name, raising=False)
+    # The file tells the app its worker count in os.environ: undone after the test.
+    monkeypatch.setenv("DIARY_SERVER_PROCESSES", "")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(GUNICORN_CONF))
@@ -29,7 +32,7 @@ def test_gunicorn_writes_no_access_log_and_logs_to_stderr(monkeypatch):
     settings = gunicorn_settings(monkeypatch)
     assert settings["accesslog"] is None and settings["errorlog"] == "-"
     assert settings["forwarded_allow_ips"] == "127.0.0.1"
-    assert settings["worker_class"] == "sync" and settings["preload_app"] is False
+    assert settings["worker_class"] == "sync" and settings["preload_app"] is True
 
 
 def test_gunicorn_reads_its_environment(monkeypatch):
@@ -37,6 +40,7 @@ def test_gunicorn_reads_its_environment(monkeypatch):
                                  WEB_CONCURRENCY="3", GUNICORN_THREADS="4")
     assert settings["bind"] == ["10.0.0.5:8001", "10.0.0.5:8002"]
     assert settings["workers"] == 3
+    assert os.environ["DIARY_SERVER_PROCESSES"] == "3"  # what diary.production checks
     assert settings["threads"] == 4 and settings["worker_class"] == "gthread"
 
 
