@@ -449,6 +449,9 @@ def finalize(config, instance_path: str) -> None:
         config["REMEMBER_COOKIE_SECURE"] = True
         config["PREFERRED_URL_SCHEME"] = "https"
     config["RATELIMIT_STORAGE_URI"] = rate_limit_storage(config)
+    # Flask-Limiter's own limits (the API's per-token and per-user budgets) follow
+    # OTHER_LIMITS_FAIL_OPEN: through uncounted, or the storage's error (503).
+    config["RATELIMIT_SWALLOW_ERRORS"] = bool(config.get("OTHER_LIMITS_FAIL_OPEN", True))
     mail.configure(config, instance_path)  # may set MAIL_TIMEOUT from MAIL_URL
     for name, kind in DURATIONS.items():
         if name in config:

@@ -57,9 +57,10 @@ def _http_error(error: HTTPException):
 
 
 def _csrf_error(error: CSRFError):
-    if getattr(session, "store_unavailable", False):
+    store_error = getattr(session, "store_unavailable", None)
+    if store_error:
         # The token is in the session, whose store is down: not the form's fault.
-        return service_unavailable(unavailable.Unavailable("session store"))
+        return service_unavailable(unavailable.session_store_down(store_error))
     return render_error(
         400,
         "The form was missing its security token or it had expired. "

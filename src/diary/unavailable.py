@@ -7,7 +7,7 @@ down" rather than "Diary has a bug": SQLAlchemy's ``OperationalError`` (connecti
 refused or lost, PostgreSQL's ``statement_timeout`` cancelling a statement, SQLite
 busy past its timeout), ``InterfaceError`` (a connection already closed),
 ``TimeoutError`` (no pooled connection within ``pool_timeout``), Redis's connection
-and timeout errors, and :class:`Unavailable` (raised by Diary itself: a session
+and timeout errors (also as the ``limits`` library wraps them), and :class:`Unavailable` (raised by Diary itself: a session
 store or rate-limit storage that is down where the request cannot go on without
 it). :mod:`diary.errors` and :mod:`diary.api.errors` answer them.
 
@@ -20,6 +20,7 @@ dead connection is safe), so the next request starts clean.
 
 from __future__ import annotations
 
+import limits.errors
 import redis.exceptions
 import sqlalchemy.exc
 from flask import current_app, g
@@ -34,12 +35,20 @@ class Unavailable(Exception):
         self.what = what
 
 
+def session_store_down(error: BaseException) -> Unavailable:
+    """Return the :class:`Unavailable` of a session store that failed with ``error``."""
+    down = Unavailable("session store")
+    down.__cause__ = error
+    return down
+
+
 ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    limits.errors.StorageError,  # the rate-limit storage's errors, when it wraps them
     Unavailable,
 )
 
@@ -69,10 +78,14 @@ def report(error: BaseException) -> None:
     Never the full text: SQLAlchemy's message carries the statement and its
     parameters (entry text, token digests).
     """
+    if isinstance(error, Unavailable) and error.__cause__ is not None:
+        what, error = error.what + ": ", error.__cause__
+    else:
+        what = ""
     orig = getattr(error, "orig", None) or error
     first_line = (str(orig).strip().splitlines() or [""])[0][:200]
     current_app.logger.error(
-        "service unavailable, answered 503: %s: %s", type(error).__name__, first_line
+        "service unavailable, answered 503: %s%s: %s", what, type(error).__name__, first_line
     )
 
 

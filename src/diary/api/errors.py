@@ -170,8 +170,9 @@ def handle_http_error(error: HTTPException) -> Response:
             errors=error.errors,
             headers=error.extra_headers,
         )
-    if isinstance(error, CSRFError) and getattr(session, "store_unavailable", False):
-        return handle_unavailable(unavailable.Unavailable("session store"))
+    store_error = getattr(session, "store_unavailable", None)
+    if isinstance(error, CSRFError) and store_error:
+        return handle_unavailable(unavailable.session_store_down(store_error))
     if isinstance(error, CSRFError):
         code, title = KINDS["csrf-failed"]
         return problem(

@@ -34,7 +34,7 @@ from flask_security.proxies import _security
 from flask_security.utils import set_request_attr
 
 from diary.extensions import db
-from diary.unavailable import Unavailable
+from diary.unavailable import session_store_down
 from diary.security.core import security
 from diary.models import User, UserSession
 from diary.security.client import client_info
@@ -155,11 +155,12 @@ def resolve(accepted: frozenset[Kind]) -> None:
         if accepted & credentials.TOKEN_KINDS and _token_headers_sent():
             identity = _from_token_headers(client)
         else:
-            if Kind.SESSION in accepted and getattr(session, "store_unavailable", False):
+            store_error = getattr(session, "store_unavailable", None)
+            if Kind.SESSION in accepted and store_error:
                 # A session was sent but its store is down: neither signed in nor
                 # signed out can be told, so 503 (diary.unavailable), not a page
                 # for nobody that would lose what a form posted.
-                raise Unavailable("session store")
+                raise session_store_down(store_error)
             if Kind.SESSION in accepted:
                 identity = _from_session(client)
             if identity is None and Kind.REMEMBER_ME in accepted:

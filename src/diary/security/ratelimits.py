@@ -66,6 +66,11 @@ def init_app(app: Flask) -> None:
     Must run after ``limiter.init_app(app)``.
     """
     app.extensions[ratelimits.EXTENSION_KEY] = limiter.limiter
+    # Flask-Limiter reads RATELIMIT_SWALLOW_ERRORS only for the first app bound to
+    # the shared Limiter (it keeps the value once set), while every other setting
+    # of it follows the app bound last; this app's choice (diary.config.finalize,
+    # from OTHER_LIMITS_FAIL_OPEN) must hold for this app.
+    limiter._swallow_errors = bool(app.config.get("RATELIMIT_SWALLOW_ERRORS"))
 
 
 def check_limits():

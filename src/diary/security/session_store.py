@@ -95,22 +95,30 @@ class _DiarySessions:
         except unavailable.ERRORS as error:
             # The store (Redis, or the database) is down: an empty session that is
             # never saved, so nobody is signed out by it; a request that needs
-            # the session gets 503 (diary.security.identity.resolve).
-            unavailable.report(error)
+            # the session gets 503 (diary.security.identity.resolve), which logs
+            # this error as its cause.
             down = self.session_class(sid=self._generate_sid(self.sid_length))
-            down.store_unavailable = True
+            down.store_unavailable = error
             return down
 
     def save_session(self, app, session, response) -> None:
         """Delete the records of the ids the session had before (:meth:`renew`),
         then save it as Flask-Session does; a session whose store was down when
-        the request began (:meth:`open_session`) is not saved."""
+        the request began (:meth:`open_session`) is not saved.
+
+        :raises: the store's error if it cannot be reached now (answered 503).
+        """
         if getattr(session, "store_unavailable", False):
             return
         self._finish_request_transaction()
-        for key in getattr(session, "stale_keys", ()):
-            self._delete_session(key)
-        super().save_session(app, session, response)
+        try:
+            for key in getattr(session, "stale_keys", ()):
+                self._delete_session(key)
+            super().save_session(app, session, response)
+        except unavailable.ERRORS:
+            # Answered 503 instead (diary.errors); the 503 page is not saved again.
+            session.store_unavailable = True
+            raise
 
 
     def _finish_request_transaction(self) -> None:
