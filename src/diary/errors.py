@@ -70,7 +70,12 @@ def _csrf_error(error: CSRFError):
 
 def service_unavailable(error: BaseException):
     """Return the 503 page with ``Retry-After`` for a database or Redis that cannot
-    be reached (:mod:`diary.unavailable`); the failure is logged in one line."""
+    be reached (:mod:`diary.unavailable`); the failure is logged in one line.
+
+    :raises: ``error`` itself if it is not a service being down (a bug: 500).
+    """
+    if not unavailable.is_unavailable(error):
+        raise error
     unavailable.report(error)
     unavailable.forget_user()
     body, status = render_error(503, UNAVAILABLE_MESSAGE)

@@ -4,12 +4,14 @@ trace and never a 500.
 
 One list, :data:`ERRORS`, says which failures mean "a service Diary needs is
 down" rather than "Diary has a bug": SQLAlchemy's ``OperationalError`` (connection
-refused or lost, PostgreSQL's ``statement_timeout`` cancelling a statement, SQLite
-busy past its timeout), ``InterfaceError`` (a connection already closed),
+refused or lost, PostgreSQL's ``statement_timeout`` cancelling a statement; on
+SQLite only a file locked past its busy timeout or unreadable, see
+:func:`is_unavailable`), ``InterfaceError`` (a connection already closed),
 ``TimeoutError`` (no pooled connection within ``pool_timeout``), Redis's connection
 and timeout errors (also as the ``limits`` library wraps them), and :class:`Unavailable` (raised by Diary itself: a session
 store or rate-limit storage that is down where the request cannot go on without
-it). :mod:`diary.errors` and :mod:`diary.api.errors` answer them.
+it). :mod:`diary.errors` and :mod:`diary.api.errors` answer them; one that is not
+a service being down (:func:`is_unavailable`) is raised on, to be a 500.
 
 Recovery needs nothing from here: SQLAlchemy invalidates the whole pool when a
 statement fails with a disconnect error, so the connections of the dead server are
@@ -19,6 +21,8 @@ dead connection is safe), so the next request starts clean.
 """
 
 from __future__ import annotations
+
+import sqlite3
 
 import limits.errors
 import redis.exceptions
@@ -53,12 +57,35 @@ ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# SQLite has one error class for everything (a missing table is an
+# OperationalError there, a ProgrammingError on PostgreSQL): only these mean its
+# file cannot be used right now.
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database file",
+    "disk i/o error",
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Return whether ``error`` means a service is down (:data:`ERRORS`), not a bug:
+    SQLite's OperationalError only for a locked or unreadable file."""
+    if not isinstance(error, ERRORS):
+        return False
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.Error) and isinstance(error, sqlalchemy.exc.OperationalError):
+        return str(orig).lower().startswith(SQLITE_UNAVAILABLE)
+    return True
+
+
 def cause(error: BaseException | None) -> BaseException | None:
     """Return the failure of :data:`ERRORS` behind ``error`` (itself, the original
-    exception of a 500, or one it was raised from), or None if there is none."""
+    exception of a 500, or one it was raised from) that :func:`is_unavailable`, or
+    None if there is none."""
     seen = 0
     while error is not None and seen < 10:
-        if isinstance(error, ERRORS):
+        if is_unavailable(error):
             return error
         error = (
             getattr(error, "original_exception", None) or error.__cause__ or error.__context__

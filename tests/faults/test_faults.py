@@ -297,3 +297,15 @@ def test_a_request_that_fails_after_a_flush_leaves_nothing_behind(app, client):
     assert "whole" in client.get("/test-roles").get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(Role).where(Role.name == "half-done")) is None
+
+
+def test_a_bug_in_sql_is_still_a_500_not_a_503(app, client):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/test-bad-sql")
+    def bad_sql():
+        db.session.execute(sa.text("SELECT * FROM no_such_table"))
+        return "unreachable"
+
+    response = client.get("/test-bad-sql")
+    assert response.status_code == 500 and "Retry-After" not in response.headers

@@ -208,7 +208,12 @@ def handle_http_error(error: HTTPException) -> Response:
 
 def handle_unavailable(error: BaseException) -> Response:
     """Answer 503 with ``Retry-After`` for a database or Redis that cannot be
-    reached (:mod:`diary.unavailable`); the failure is logged in one line."""
+    reached (:mod:`diary.unavailable`); the failure is logged in one line.
+
+    :raises: ``error`` itself if it is not a service being down (a bug: 500).
+    """
+    if not unavailable.is_unavailable(error):
+        raise error
     unavailable.report(error)
     unavailable.forget_user()
     return problem(

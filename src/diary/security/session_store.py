@@ -93,6 +93,8 @@ class _DiarySessions:
         try:
             return super().open_session(app, request)
         except unavailable.ERRORS as error:
+            if not unavailable.is_unavailable(error):
+                raise
             # The store (Redis, or the database) is down: an empty session that is
             # never saved, so nobody is signed out by it; a request that needs
             # the session gets 503 (diary.security.identity.resolve), which logs
@@ -115,9 +117,10 @@ class _DiarySessions:
             for key in getattr(session, "stale_keys", ()):
                 self._delete_session(key)
             super().save_session(app, session, response)
-        except unavailable.ERRORS:
-            # Answered 503 instead (diary.errors); the 503 page is not saved again.
-            session.store_unavailable = True
+        except unavailable.ERRORS as error:
+            if unavailable.is_unavailable(error):
+                # Answered 503 instead (diary.errors); the 503 page is not saved again.
+                session.store_unavailable = error
             raise
 
 
