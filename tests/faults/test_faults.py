@@ -268,6 +268,9 @@ def test_a_json_sign_in_refused_closed_is_json(database_url, tmp_path):
 
 
 def test_a_request_that_fails_after_a_flush_leaves_nothing_behind(app, client):
+    """Flask-SQLAlchemy's teardown removes the request's session (with sessions in
+    the database, saving the session also rolls the request's transaction back
+    first; with DIARY_TEST_REDIS_URL only the teardown does)."""
     from diary.models import Role
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -291,6 +294,10 @@ def test_a_request_that_fails_after_a_flush_leaves_nothing_behind(app, client):
     response = client.get("/test-half-done")
     assert response.status_code == 500
     assert "boom" not in response.get_data(as_text=True)
+    with app.app_context():
+        # Its session was removed at teardown: its connection is back in the pool,
+        # rolled back, not held (with its transaction) by a forgotten session.
+        assert db.engine.pool.checkedout() == 0
     # The same worker (app, thread, scoped session), the next request: clean.
     assert "half-done" not in client.get("/test-roles").get_data(as_text=True)
     assert client.get("/test-add-role").status_code == 200
