@@ -22,12 +22,17 @@ dead connection is safe), so the next request starts clean.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 import limits.errors
 import redis.exceptions
 import sqlalchemy.exc
 from flask import current_app, g
+
+
+# What an Unavailable of the rate-limit storage names.
+RATE_LIMITS = "rate-limit storage"
 
 
 class Unavailable(Exception):
@@ -100,19 +105,29 @@ def retry_after() -> str:
 
 
 def report(error: BaseException) -> None:
-    """Log ``error`` at ERROR as one line: its kind and the driver's first line.
+    """Log ``error`` as one line, its kind and the driver's first line: at ERROR,
+    or WARNING for a rate limit refusing while its storage is down.
 
     Never the full text: SQLAlchemy's message carries the statement and its
     parameters (entry text, token digests).
     """
-    if isinstance(error, Unavailable) and error.__cause__ is not None:
-        what, error = error.what + ": ", error.__cause__
+    # An outage of the rate-limit storage is logged at ERROR once, when it begins
+    # (diary.services.ratelimits.guarded); each request it refuses at WARNING.
+    level = logging.ERROR
+    if isinstance(error, Unavailable):
+        if error.what == RATE_LIMITS:
+            level = logging.WARNING
+        if error.__cause__ is not None:
+            what, error = error.what + ": ", error.__cause__
+        else:
+            what = ""
     else:
         what = ""
     orig = getattr(error, "orig", None) or error
     first_line = (str(orig).strip().splitlines() or [""])[0][:200]
-    current_app.logger.error(
-        "service unavailable, answered 503: %s%s: %s", what, type(error).__name__, first_line
+    current_app.logger.log(
+        level, "service unavailable, answered 503: %s%s: %s", what, type(error).__name__,
+        first_line,
     )
 
 

@@ -21,7 +21,9 @@ in the same two shapes.
 
 from __future__ import annotations
 
-from flask import Flask, request
+import logging
+
+from flask import Flask, has_app_context, request
 from flask_security.utils import json_error_response
 
 from diary import errors, unavailable
@@ -71,6 +73,23 @@ def init_app(app: Flask) -> None:
     # of it follows the app bound last; this app's choice (diary.config.finalize,
     # from OTHER_LIMITS_FAIL_OPEN) must hold for this app.
     limiter._swallow_errors = bool(app.config.get("RATELIMIT_SWALLOW_ERRORS"))
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, OncePerOutage) for f in limiter_log.filters):
+        limiter_log.addFilter(OncePerOutage())
+
+
+class OncePerOutage(logging.Filter):
+    """Let through Flask-Limiter's "Failed to rate limit. Swallowing error" (logged
+    with its traceback on every request while the storage is down) once per
+    outage, as Diary's own record of it (:func:`diary.services.ratelimits.guarded`).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.msg, str) and record.msg.startswith("Failed to")):
+            return True
+        if not has_app_context():
+            return True
+        return ratelimits.outage_began_now()
 
 
 def check_limits():

@@ -20,7 +20,7 @@ from typing import TypeVar
 from flask import current_app
 from limits import parse
 
-from diary.unavailable import Unavailable
+from diary.unavailable import RATE_LIMITS, Unavailable
 
 T = TypeVar("T")
 
@@ -144,15 +144,23 @@ def guarded(call: Callable[[], T], *, sign_in: bool, fallback: T) -> T:
         _outage_began(error)
         if current_app.config.get(setting):
             return fallback
-        raise Unavailable("rate-limit storage") from error
+        raise Unavailable(RATE_LIMITS) from error
     _outage_ended()
     return answer
 
 
-def _outage_began(error: Exception) -> None:
+def outage_began_now() -> bool:
+    """Note that the rate-limit storage cannot be reached; return whether that is
+    news (the first failure since it last answered), to be logged."""
     state = current_app.extensions
-    if state.get(OUTAGE_KEY) is None:
-        state[OUTAGE_KEY] = time.time()
+    if state.get(OUTAGE_KEY) is not None:
+        return False
+    state[OUTAGE_KEY] = time.time()
+    return True
+
+
+def _outage_began(error: Exception) -> None:
+    if outage_began_now():
         current_app.logger.error(
             "rate-limit storage unreachable (%s: %s): sign-ins %s, other limits %s "
             "until it answers again",
