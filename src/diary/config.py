@@ -49,6 +49,17 @@ class Defaults:
     # Extra SQLAlchemy engine options. No pre-ping (a round trip on every request):
     # a connection the server dropped fails one request and the pool is replaced.
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Seconds a new PostgreSQL connection may take before the request gets 503
+    # (psycopg's connect_timeout): a server that does not answer at all (a host
+    # gone, a firewall dropping packets) fails requests this fast. See docs/faults.md.
+    DATABASE_CONNECT_TIMEOUT = 5
+    # Seconds one PostgreSQL statement may run before the server cancels it and the
+    # request gets 503 (statement_timeout, set per connection); 0: no limit. Above
+    # the slowest legitimate statement (an import or export batch), at gunicorn's
+    # default worker timeout. See docs/faults.md.
+    DATABASE_STATEMENT_TIMEOUT = 30
+    # Retry-After of a 503 while the database or Redis cannot be reached (seconds).
+    UNAVAILABLE_RETRY_AFTER = 10
     # Largest request body read, in bytes (Flask's own setting); larger ones get 413.
     # The JSON API holds its requests to the smaller API_MAX_BODY_BYTES.
     MAX_CONTENT_LENGTH = 1024 * 1024
@@ -225,6 +236,14 @@ class Defaults:
     # Redis URL shared by all app instances (rate limits and sessions); empty: rate
     # limits in memory, sessions in the database.
     REDIS_URL = ""
+    # While the rate-limit storage (Redis) cannot be reached: let sign-ins through
+    # uncounted (true), or refuse them with 503 (false). "Sign-ins" are everything
+    # LIMIT_LOGIN_PER_IP guards (every form that checks a credential) and the
+    # second-factor limit; refusing keeps guessing passwords bounded. See docs/faults.md.
+    SIGN_IN_LIMITS_FAIL_OPEN = False
+    # The same for every other limit (registration, reset and confirmation mails,
+    # refused API credentials): through uncounted (true) or 503 (false).
+    OTHER_LIMITS_FAIL_OPEN = True
     # Sign-in attempts (POSTs) per client IP, across all sign-in forms and the JSON API.
     LIMIT_LOGIN_PER_IP = "10 per minute"
     # Registrations (POSTs) per client IP.
@@ -406,6 +425,9 @@ DURATIONS: dict[str, Duration] = {
     "HSTS_MAX_AGE": Duration.SECONDS,
     "IMPORT_PENDING_SECONDS": Duration.SECONDS,
     "HEALTH_CHECK_TIMEOUT": Duration.SECONDS,
+    "DATABASE_CONNECT_TIMEOUT": Duration.SECONDS,
+    "DATABASE_STATEMENT_TIMEOUT": Duration.SECONDS,
+    "UNAVAILABLE_RETRY_AFTER": Duration.SECONDS,
 }
 
 
@@ -435,10 +457,14 @@ def finalize(config, instance_path: str) -> None:
         config["REMEMBER_COOKIE_SECURE"] = True
         config["PREFERRED_URL_SCHEME"] = "https"
     config["RATELIMIT_STORAGE_URI"] = rate_limit_storage(config)
+    # Flask-Limiter's own limits (the API's per-token and per-user budgets) follow
+    # OTHER_LIMITS_FAIL_OPEN: through uncounted, or the storage's error (503).
+    config["RATELIMIT_SWALLOW_ERRORS"] = bool(config.get("OTHER_LIMITS_FAIL_OPEN", True))
     mail.configure(config, instance_path)  # may set MAIL_TIMEOUT from MAIL_URL
     for name, kind in DURATIONS.items():
         if name in config:
             config[name] = duration(name, config[name], kind)
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config, url)
     # Server-side sessions (diary.security.session_store): a record lives the idle
     # timeout after its last write (Flask's PERMANENT_SESSION_LIFETIME is derived,
     # not set), and is written only when it changed (a signed-in session is
@@ -450,6 +476,27 @@ def finalize(config, instance_path: str) -> None:
     # sessions and tokens, so that the mail can say which (diary.security.account_events).
     config["SECURITY_SEND_PASSWORD_CHANGE_EMAIL"] = False
     config["SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL"] = False
+
+
+def engine_options(config, url: str) -> dict:
+    """Return ``SQLALCHEMY_ENGINE_OPTIONS`` with the timeouts of PostgreSQL
+    connections added (``connect_timeout``, and ``statement_timeout`` through the
+    connection's startup options), unless those options already set them.
+
+    libpq counts ``connect_timeout`` in whole seconds, at least 2: rounded up.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if not url.startswith(("postgresql", "postgres")):
+        return options
+    connect_args = dict(options.get("connect_args") or {})
+    connect = config.get("DATABASE_CONNECT_TIMEOUT")
+    if connect:
+        connect_args.setdefault("connect_timeout", max(2, math.ceil(connect)))
+    statement = config.get("DATABASE_STATEMENT_TIMEOUT")
+    if statement:
+        connect_args.setdefault("options", f"-c statement_timeout={math.ceil(statement * 1000)}")
+    options["connect_args"] = connect_args
+    return options
 
 
 def rate_limit_storage(config) -> str:

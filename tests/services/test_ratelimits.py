@@ -75,14 +75,20 @@ def test_email_keys_are_hashed_and_normalised():
     assert "example" not in key and len(key) == 32
 
 
-def test_an_unreachable_storage_fails_unless_told_to_swallow_errors(app, monkeypatch):
+def test_an_unreachable_storage_fails_closed_for_sign_in_and_open_elsewhere(app, monkeypatch):
+    from diary.unavailable import Unavailable
+
     class Broken:
         def hit(self, *args):
             raise ConnectionError("redis is down")
 
     monkeypatch.setitem(app.extensions, ratelimits.EXTENSION_KEY, Broken())
     with app.app_context():
-        with pytest.raises(ConnectionError):
+        with pytest.raises(Unavailable):
             ratelimits.hit(Limit.LOGIN_PER_IP, "192.0.2.1")
-        app.config["RATELIMIT_SWALLOW_ERRORS"] = True
-        ratelimits.hit(Limit.LOGIN_PER_IP, "192.0.2.1")  # let through, logged
+        ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")  # let through, logged
+        app.config["SIGN_IN_LIMITS_FAIL_OPEN"] = True
+        app.config["OTHER_LIMITS_FAIL_OPEN"] = False
+        ratelimits.hit(Limit.LOGIN_PER_IP, "192.0.2.1")
+        with pytest.raises(Unavailable):
+            ratelimits.hit(Limit.REGISTER_PER_IP, "192.0.2.1")

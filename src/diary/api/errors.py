@@ -18,9 +18,11 @@ import math
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, json, request
+from flask import Blueprint, Response, current_app, json, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, default_exceptions
+
+from diary import unavailable
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "/api/v1/problems/"
@@ -39,6 +41,7 @@ BY_STATUS: dict[int, tuple[str, str]] = {
     422: ("validation-error", "The request has invalid fields"),
     429: ("rate-limited", "Too many requests"),
     500: ("server-error", "Something went wrong on our side"),
+    503: ("unavailable", "Temporarily unavailable"),
 }
 
 # Kinds of failure more specific than their status.
@@ -88,6 +91,10 @@ WHEN: dict[str, str] = {
         "carries a credential waits Retry-After seconds."
     ),
     "server-error": "Something went wrong on the server; it has been logged.",
+    "unavailable": (
+        "The database or Redis cannot be reached right now; nothing was changed "
+        "by a request that got this. Try again after Retry-After seconds."
+    ),
 }
 
 
@@ -163,6 +170,9 @@ def handle_http_error(error: HTTPException) -> Response:
             errors=error.errors,
             headers=error.extra_headers,
         )
+    store_error = getattr(session, "store_unavailable", None)
+    if isinstance(error, CSRFError) and store_error:
+        return handle_unavailable(unavailable.session_store_down(store_error))
     if isinstance(error, CSRFError):
         code, title = KINDS["csrf-failed"]
         return problem(
@@ -173,6 +183,9 @@ def handle_http_error(error: HTTPException) -> Response:
             title=title,
         )
     code = error.code or 500
+    down = unavailable.cause(getattr(error, "original_exception", None))
+    if down is not None:
+        return handle_unavailable(down)
     if code >= 500:
         return _server_error()
     headers: dict[str, str] = {}
@@ -193,6 +206,23 @@ def handle_http_error(error: HTTPException) -> Response:
     return problem(code, detail, errors=errors, headers=headers)
 
 
+def handle_unavailable(error: BaseException) -> Response:
+    """Answer 503 with ``Retry-After`` for a database or Redis that cannot be
+    reached (:mod:`diary.unavailable`); the failure is logged in one line.
+
+    :raises: ``error`` itself if it is not a service being down (a bug: 500).
+    """
+    if not unavailable.is_unavailable(error):
+        raise error
+    unavailable.report(error)
+    unavailable.forget_user()
+    return problem(
+        503,
+        "A service the API needs cannot be reached. Try again after Retry-After seconds.",
+        headers={"Retry-After": unavailable.retry_after()},
+    )
+
+
 def _server_error() -> Response:
     # The original exception, if any, was logged by Flask; never show it.
     return problem(500, "The error has been logged. Please try again in a moment.")
@@ -210,6 +240,8 @@ def register(bp: Blueprint) -> None:
             bp.register_error_handler(code, handle_http_error)
     bp.register_error_handler(ApiProblem, handle_http_error)
     bp.register_error_handler(CSRFError, handle_http_error)
+    for error_class in unavailable.ERRORS:
+        bp.register_error_handler(error_class, handle_unavailable)
 
 
 def _field_errors(error: HTTPException) -> dict[str, Any] | None:

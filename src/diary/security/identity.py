@@ -34,6 +34,7 @@ from flask_security.proxies import _security
 from flask_security.utils import set_request_attr
 
 from diary.extensions import db
+from diary.unavailable import session_store_down
 from diary.security.core import security
 from diary.models import User, UserSession
 from diary.security.client import client_info
@@ -144,6 +145,9 @@ def resolve(accepted: frozenset[Kind]) -> None:
     A request that carries a token header where tokens are accepted is judged by
     that token alone; else the session, then "remember me". Why a credential was
     refused is kept for the API's answer (:func:`current_refusal`).
+
+    :raises diary.unavailable.Unavailable: the request sent a session cookie but
+        the session store cannot be reached (answered 503).
     """
     identity = refusal = None
     client = client_info()
@@ -151,6 +155,12 @@ def resolve(accepted: frozenset[Kind]) -> None:
         if accepted & credentials.TOKEN_KINDS and _token_headers_sent():
             identity = _from_token_headers(client)
         else:
+            store_error = getattr(session, "store_unavailable", None)
+            if Kind.SESSION in accepted and store_error:
+                # A session was sent but its store is down: neither signed in nor
+                # signed out can be told, so 503 (diary.unavailable), not a page
+                # for nobody that would lose what a form posted.
+                raise session_store_down(store_error)
             if Kind.SESSION in accepted:
                 identity = _from_session(client)
             if identity is None and Kind.REMEMBER_ME in accepted:

@@ -39,7 +39,7 @@ from diary.extensions import limiter
 from diary.security.core import security
 from diary.security.client import client_info
 from diary.security.webauthn_util import rp_id
-from diary.services import lockout
+from diary.services import lockout, ratelimits
 
 # Endpoints a user reaches after the password, before the second factor.
 SECOND_FACTOR_ENDPOINTS = frozenset(
@@ -83,14 +83,20 @@ def _limiting() -> bool:
 def count_second_factor_failure(user) -> None:
     """Count one failed second-factor attempt of ``user`` against the limit."""
     if _limiting():
-        limiter.limiter.hit(_limit_item(), LIMIT_NAMESPACE, user.fs_uniquifier)
+        ratelimits.guarded(
+            lambda: limiter.limiter.hit(_limit_item(), LIMIT_NAMESPACE, user.fs_uniquifier),
+            sign_in=True, fallback=True,
+        )
 
 
 def second_factor_allowed(fs_uniquifier: str) -> bool:
     """Return whether the user may try a second factor now."""
     if not _limiting():
         return True
-    return limiter.limiter.test(_limit_item(), LIMIT_NAMESPACE, fs_uniquifier)
+    return ratelimits.guarded(
+        lambda: limiter.limiter.test(_limit_item(), LIMIT_NAMESPACE, fs_uniquifier),
+        sign_in=True, fallback=True,
+    )
 
 
 def limit_second_factor():
@@ -104,7 +110,10 @@ def limit_second_factor():
         return _end_sign_in()
     if request.endpoint == "security.two_factor_rescue":
         # Each rescue request may send a mail: it counts whatever its outcome.
-        if _limiting() and not limiter.limiter.hit(_limit_item(), LIMIT_NAMESPACE, uid):
+        if _limiting() and not ratelimits.guarded(
+            lambda: limiter.limiter.hit(_limit_item(), LIMIT_NAMESPACE, uid),
+            sign_in=True, fallback=True,
+        ):
             abort(429)
         return None
     if not second_factor_allowed(uid):

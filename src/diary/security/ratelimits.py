@@ -13,15 +13,21 @@ on the app, because the shared ``Limiter`` object only remembers the storage of
 the app bound last; two apps in one process (the tests) each keep their own.
 
 Over a limit the answer is 429 with ``Retry-After``: Diary's styled error page,
-or Flask-Security's JSON error shape when the request wants JSON.
+or Flask-Security's JSON error shape when the request wants JSON. A limit whose
+storage (Redis) cannot be reached fails open or closed as its setting says
+(:func:`diary.services.ratelimits.guarded`); closed is 503 with ``Retry-After``,
+in the same two shapes.
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+import logging
+
+from flask import Flask, has_app_context, request
 from flask_security.utils import json_error_response
 
-from diary import errors
+from diary import errors, unavailable
+from diary.unavailable import Unavailable
 from diary.extensions import limiter
 from diary.security.core import security
 from diary.security.client import client_info
@@ -62,6 +68,28 @@ def init_app(app: Flask) -> None:
     Must run after ``limiter.init_app(app)``.
     """
     app.extensions[ratelimits.EXTENSION_KEY] = limiter.limiter
+    # Flask-Limiter reads RATELIMIT_SWALLOW_ERRORS only for the first app bound to
+    # the shared Limiter (it keeps the value once set), while every other setting
+    # of it follows the app bound last; this app's choice (diary.config.finalize,
+    # from OTHER_LIMITS_FAIL_OPEN) must hold for this app.
+    limiter._swallow_errors = bool(app.config.get("RATELIMIT_SWALLOW_ERRORS"))
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, OncePerOutage) for f in limiter_log.filters):
+        limiter_log.addFilter(OncePerOutage())
+
+
+class OncePerOutage(logging.Filter):
+    """Let through Flask-Limiter's "Failed to rate limit. Swallowing error" (logged
+    with its traceback on every request while the storage is down) once per
+    outage, as Diary's own record of it (:func:`diary.services.ratelimits.guarded`).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.msg, str) and record.msg.startswith("Failed to")):
+            return True
+        if not has_app_context():
+            return True
+        return ratelimits.outage_began_now()
 
 
 def check_limits():
@@ -80,7 +108,20 @@ def check_limits():
                 ratelimits.hit(limit, ratelimits.email_key(email))
     except ratelimits.Exceeded as exceeded:
         return too_many_requests(exceeded.retry_after)
+    except Unavailable as down:
+        return service_unavailable(down)
     return None
+
+
+def service_unavailable(down: Unavailable):
+    """Return the 503 answer of a limit failing closed (its storage unreachable):
+    JSON when the request wants JSON, else the page; both with ``Retry-After``."""
+    if security._want_json(request):
+        headers = {"Retry-After": unavailable.retry_after()}
+        unavailable.report(down)
+        body = json_error_response(errors=errors.UNAVAILABLE_MESSAGE)
+        return security._render_json(body, 503, headers, None)
+    return errors.service_unavailable(down)
 
 
 def too_many_requests(retry_after: int):

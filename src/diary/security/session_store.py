@@ -38,6 +38,7 @@ from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from sqlalchemy import delete, select
 
+from diary import unavailable
 from diary.extensions import db
 from diary.models import StoredSession
 from diary.models.types import dialect_insert, utcnow
@@ -89,15 +90,39 @@ class _DiarySessions:
         files: they are the same for everyone, so no record is read for them."""
         if app.static_url_path and request.path.startswith(app.static_url_path + "/"):
             return self.session_class(sid=self._generate_sid(self.sid_length))
-        return super().open_session(app, request)
+        try:
+            return super().open_session(app, request)
+        except unavailable.ERRORS as error:
+            if not unavailable.is_unavailable(error):
+                raise
+            # The store (Redis, or the database) is down: an empty session that is
+            # never saved, so nobody is signed out by it; a request that needs
+            # the session gets 503 (diary.security.identity.resolve), which logs
+            # this error as its cause.
+            down = self.session_class(sid=self._generate_sid(self.sid_length))
+            down.store_unavailable = error
+            return down
 
     def save_session(self, app, session, response) -> None:
         """Delete the records of the ids the session had before (:meth:`renew`),
-        then save it as Flask-Session does."""
+        then save it as Flask-Session does; a session whose store was down when
+        the request began (:meth:`open_session`) is not saved.
+
+        :raises: the store's error if it cannot be reached now (answered 503).
+        """
+        if getattr(session, "store_unavailable", False):
+            return
         self._finish_request_transaction()
-        for key in getattr(session, "stale_keys", ()):
-            self._delete_session(key)
-        super().save_session(app, session, response)
+        try:
+            for key in getattr(session, "stale_keys", ()):
+                self._delete_session(key)
+            super().save_session(app, session, response)
+        except unavailable.ERRORS as error:
+            if unavailable.is_unavailable(error):
+                # Answered 503 instead (diary.errors); the 503 page is not saved again.
+                session.store_unavailable = error
+            raise
+
 
     def _finish_request_transaction(self) -> None:
         """Nothing to do for stores outside the database."""

@@ -13,10 +13,16 @@ import enum
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import current_app
 from limits import parse
+
+from diary.unavailable import RATE_LIMITS, Unavailable
+
+T = TypeVar("T")
 
 # Where :func:`diary.security.ratelimits.init_app` keeps the app's rate limiter.
 EXTENSION_KEY = "diary.ratelimiter"
@@ -103,15 +109,73 @@ def _ask(limit: Limit, key: str, count: bool) -> None:
     # between deployments (and tests); it goes into Diary's keys too.
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
     identifiers = (KEY_PREFIX, prefix, limit.label, key)
-    try:
-        if (limiter.hit if count else limiter.test)(item, *identifiers):
-            return
-    except Exception:
-        # The storage (Redis) is unreachable. Flask-Limiter's own setting decides,
-        # as for its decorators: let the request through and log, or fail.
-        if not current_app.config.get("RATELIMIT_SWALLOW_ERRORS"):
-            raise
-        current_app.logger.exception("rate limit %s not checked", limit.label)
+    sign_in = limit in SIGN_IN_LIMITS
+    if guarded(lambda: (limiter.hit if count else limiter.test)(item, *identifiers),
+               sign_in=sign_in, fallback=True):
         return
-    reset_at = limiter.get_window_stats(item, *identifiers).reset_time
+    reset_at = guarded(lambda: limiter.get_window_stats(item, *identifiers).reset_time,
+                       sign_in=sign_in, fallback=time.time() + item.get_expiry())
     raise Exceeded(limit, max(1, math.ceil(reset_at - time.time())))
+
+
+# Limits on checking credentials: SIGN_IN_LIMITS_FAIL_OPEN decides for them.
+SIGN_IN_LIMITS = frozenset({Limit.LOGIN_PER_IP})
+# Where the app keeps when its rate-limit storage was first found unreachable.
+OUTAGE_KEY = "diary.ratelimit_outage"
+
+
+def guarded(call: Callable[[], T], *, sign_in: bool, fallback: T) -> T:
+    """Return ``call()``, a question to the rate-limit storage; if the storage
+    cannot be reached, fail open or closed as the settings say.
+
+    :param sign_in: the limit guards credential checks (``SIGN_IN_LIMITS_FAIL_OPEN``
+        decides), else ``OTHER_LIMITS_FAIL_OPEN`` does.
+    :param fallback: returned when failing open (the request goes on uncounted).
+    :raises diary.unavailable.Unavailable: when failing closed (answered 503).
+
+    The first failure after the storage was reachable is logged at ERROR, once,
+    with its cause; the first success after it at WARNING: one loud record per
+    outage of this process, not one per request.
+    """
+    setting = "SIGN_IN_LIMITS_FAIL_OPEN" if sign_in else "OTHER_LIMITS_FAIL_OPEN"
+    try:
+        answer = call()
+    except Exception as error:  # the storage's own errors (redis, limits) vary
+        _outage_began(error)
+        if current_app.config.get(setting):
+            return fallback
+        raise Unavailable(RATE_LIMITS) from error
+    _outage_ended()
+    return answer
+
+
+def outage_began_now() -> bool:
+    """Note that the rate-limit storage cannot be reached; return whether that is
+    news (the first failure since it last answered), to be logged."""
+    state = current_app.extensions
+    if state.get(OUTAGE_KEY) is not None:
+        return False
+    state[OUTAGE_KEY] = time.time()
+    return True
+
+
+def _outage_began(error: Exception) -> None:
+    if outage_began_now():
+        current_app.logger.error(
+            "rate-limit storage unreachable (%s: %s): sign-ins %s, other limits %s "
+            "until it answers again",
+            type(error).__name__, str(error).splitlines()[0][:200] if str(error) else "",
+            "let through uncounted" if current_app.config.get("SIGN_IN_LIMITS_FAIL_OPEN")
+            else "refused with 503",
+            "let through uncounted" if current_app.config.get("OTHER_LIMITS_FAIL_OPEN")
+            else "refused with 503",
+        )
+
+
+def _outage_ended() -> None:
+    began = current_app.extensions.get(OUTAGE_KEY)
+    if began is not None:
+        current_app.extensions[OUTAGE_KEY] = None
+        current_app.logger.warning(
+            "rate-limit storage reachable again after %.0f s", time.time() - began
+        )
