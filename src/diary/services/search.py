@@ -299,7 +299,13 @@ def statement(
     if dialect == "postgresql":
         # Rank and page first, then headline only the page's rows (ts_headline
         # reads the whole text: costly, so never for rows that are not shown).
+        # A text of its own each time (the comment): psycopg prepares a statement
+        # it has run five times on a connection, and PostgreSQL may then use one
+        # generic plan for every query and window, blind to how common the words
+        # are. That plan read all of a common word's 10,000 matches (15 ms a
+        # search under wrk, against 1.3 ms planned for the values).
         sql = (
+            f"/* search {secrets.token_hex(8)}: planned for its values */ "
             "SELECT " + _COLUMNS + ", ts_headline(CAST(:language AS regconfig), "
             "entry.content, page.query, :options) AS snippet, page.found AS window_found "
             "FROM (SELECT ranked.id, ts_rank(ranked.search_vector, ranked.query) AS rank, "
