@@ -123,12 +123,16 @@ def report(error: BaseException) -> None:
             what = ""
     else:
         what = ""
-    orig = getattr(error, "orig", None) or error
-    first_line = (str(orig).strip().splitlines() or [""])[0][:200]
-    current_app.logger.log(
-        level, "service unavailable, answered 503: %s%s: %s", what, type(error).__name__,
-        first_line,
-    )
+    current_app.logger.log(level, "service unavailable, answered 503: %s%s", what, one_line(error))
+
+
+def one_line(error: BaseException) -> str:
+    """Return ``error`` as ``Kind: first line of its message`` (at most 200
+    characters of it; the driver's message where SQLAlchemy wraps one). Never the
+    rest: SQLAlchemy's message carries the statement and its parameters, drivers
+    add hosts and documentation links."""
+    message = str(getattr(error, "orig", None) or error)
+    return f"{type(error).__name__}: {(message.strip().splitlines() or [''])[0][:200]}"
 
 
 def forget_user() -> None:

@@ -45,6 +45,3 @@ def test_the_redis_client_gives_up_after_the_timeout():
     kwargs = client.connection_pool.connection_kwargs
     assert kwargs["socket_connect_timeout"] == kwargs["socket_timeout"] == 1.5
 
-
-def test_one_line_keeps_the_first_line_and_the_class():
-    assert health._one_line(ValueError("first\nSQL: SELECT secret")) == "ValueError: first"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
@@ -13,24 +11,14 @@ from diary.services import health
 EXTENSION_KEY = "diary.health"
 
 
-@dataclass(frozen=True)
-class Probes:
-    """What the readiness check needs, made once per app at start."""
-
-    heads: frozenset[str]
-    redis: object | None  # a redis.Redis client, or None without REDIS_URL
-
-
 @bp.record_once
 def _prepare(state) -> None:
-    """Read the migration scripts' head once, and make the Redis client."""
+    """Make the readiness check's Redis client (None without ``REDIS_URL``); no
+    connection is made yet."""
     app = state.app
     url = app.config.get("REDIS_URL")
     timeout = float(app.config["HEALTH_CHECK_TIMEOUT"])
-    app.extensions[EXTENSION_KEY] = Probes(
-        heads=health.migration_heads(),
-        redis=health.redis_client(url, timeout) if url else None,
-    )
+    app.extensions[EXTENSION_KEY] = health.redis_client(url, timeout) if url else None
 
 
 def plain_http_allowed(view):
@@ -64,8 +52,7 @@ def healthz() -> ResponseReturnValue:
 @plain_http_allowed
 def readyz() -> ResponseReturnValue:
     """200 when every check passes, else 503; the body names each check."""
-    probes: Probes = current_app.extensions[EXTENSION_KEY]
-    result = health.readiness(probes.heads, probes.redis)
+    result = health.readiness(health.migration_heads(), current_app.extensions[EXTENSION_KEY])
     checks = {name: "ok" if passed else "failing" for name, passed in result.checks.items()}
     body = {"status": "ok" if result.ready else "failing", "checks": checks}
     return _answer(body, 200 if result.ready else 503)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 import redis
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from alembic.script import ScriptDirectory
 
 from diary.database import MIGRATIONS_DIR
 from diary.extensions import db
+from diary.unavailable import one_line
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,12 @@ class Readiness:
         return all(self.checks.values())
 
 
+@lru_cache(maxsize=None)
 def migration_heads(directory: str = MIGRATIONS_DIR) -> frozenset[str]:
     """Return the head revision(s) of the migration scripts in ``directory``: what
-    ``alembic_version`` holds once ``flask db upgrade`` has run. Reads files only.
+    ``alembic_version`` holds once ``flask db upgrade`` has run. Reads files only,
+    once per process (the scripts ship with the code; loading them costs 0.3 s of
+    imports, kept out of every start and paid by the first readiness check).
 
     :raises alembic.util.CommandError: if the scripts are broken (a start error).
     """
@@ -67,7 +72,7 @@ def redis_client(url: str, timeout: float) -> redis.Redis:
 def readiness(heads: frozenset[str], redis_conn: redis.Redis | None = None) -> Readiness:
     """Check the database, its migrations and (if given) Redis; return what passed.
 
-    :param heads: the scripts' head revisions (:func:`migration_heads`, once at start).
+    :param heads: the scripts' head revisions (:func:`migration_heads`).
     :param redis_conn: the client of :func:`redis_client`, or None when Redis is not used.
     """
     checks = dict(zip((DATABASE, MIGRATIONS), _database(heads)))
@@ -85,7 +90,7 @@ def _database(heads: frozenset[str]) -> tuple[bool, bool]:
             connection.execute(sa.text("SELECT 1"))
             current = frozenset(MigrationContext.configure(connection).get_current_heads())
     except Exception as exc:  # any failure means "not ready", whatever the driver raised
-        log.warning("Readiness: the database check failed: %s", _one_line(exc))
+        log.warning("Readiness: the database check failed: %s", one_line(exc))
         return False, False
     if current != heads:
         log.warning(
@@ -101,12 +106,6 @@ def _redis(client: redis.Redis) -> bool:
     try:
         return bool(client.ping())
     except redis.RedisError as exc:
-        log.warning("Readiness: the Redis check failed: %s", _one_line(exc))
+        log.warning("Readiness: the Redis check failed: %s", one_line(exc))
         return False
 
-
-def _one_line(exc: Exception) -> str:
-    """Return the first line of ``exc``'s message, after its class name (drivers
-    add the SQL and a documentation link on further lines)."""
-    first = str(exc).strip().splitlines()[:1]
-    return f"{type(exc).__name__}: {first[0] if first else ''}"

@@ -20,7 +20,7 @@ from typing import TypeVar
 from flask import current_app
 from limits import parse
 
-from diary.unavailable import RATE_LIMITS, Unavailable
+from diary.unavailable import RATE_LIMITS, Unavailable, one_line
 
 T = TypeVar("T")
 
@@ -162,9 +162,9 @@ def outage_began_now() -> bool:
 def _outage_began(error: Exception) -> None:
     if outage_began_now():
         current_app.logger.error(
-            "rate-limit storage unreachable (%s: %s): sign-ins %s, other limits %s "
+            "rate-limit storage unreachable (%s): sign-ins %s, other limits %s "
             "until it answers again",
-            type(error).__name__, str(error).splitlines()[0][:200] if str(error) else "",
+            one_line(error),
             "let through uncounted" if current_app.config.get("SIGN_IN_LIMITS_FAIL_OPEN")
             else "refused with 503",
             "let through uncounted" if current_app.config.get("OTHER_LIMITS_FAIL_OPEN")
