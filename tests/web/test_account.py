@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from diary.web.account import short_user_agent
 from tests.conftest import csrf_token
 
@@ -180,3 +182,22 @@ def test_device_sign_out_needs_post_and_csrf(client, auth, make_user):
     refused = client.post(f"/account/sessions/{this}/sign-out")
     assert refused.status_code == 400 and "security token" in refused.get_data(as_text=True)
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Paris", "UTC", "America/Argentina/Buenos_Aires", "Not/AZone", None]
+)
+def test_time_zone_select_renders_what_wtforms_renders(app, zone):
+    """The time zone list is rendered once per process (diary.web.account
+    .TimeZoneSelect), as the same markup WTForms' own Select widget gives, with the
+    user's zone selected."""
+    from wtforms.widgets import Select
+
+    from diary.web.account import ProfileForm
+
+    with app.test_request_context():
+        form = ProfileForm(formdata=None, name="", time_zone=zone)
+        ours = str(form.time_zone(**{"aria-describedby": "x"}))
+        assert ours == str(Select()(form.time_zone, **{"aria-describedby": "x"}))
+        assert ours.count("selected") == (1 if zone in ("Europe/Paris", "UTC",
+                                                         "America/Argentina/Buenos_Aires") else 0)
