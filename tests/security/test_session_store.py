@@ -98,3 +98,44 @@ def test_with_redis_the_sessions_live_in_redis_with_the_idle_timeout(
         with app.app_context():
             assert db.session.scalar(sa.select(sa.func.count(StoredSession.key))) == 0
         app.session_interface.client.delete(key)
+
+
+def test_a_request_that_wrote_without_committing_still_saves_its_session(database_url, tmp_path):
+    """On SQLite the request's own uncommitted write holds the database's write lock:
+    the store rolls it back before it writes the session record, or that write
+    would wait for the lock (busy_timeout) and fail."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock: SQLite only")
+    with app_on_test_database(database_url, tmp_path, REDIS_URL="") as app:
+
+        @app.get("/_test/write-without-commit")
+        def write_without_commit():
+            from flask import session
+
+            db.session.execute(sa.text("UPDATE role SET description = description"))
+            session["seen"] = "yes"
+            return "written"
+
+        client = app.test_client()
+        response = client.get("/_test/write-without-commit")
+        assert response.status_code == 200
+        key = app.session_interface._get_store_id(client.get_cookie("session").value)
+        with app.app_context():
+            assert app.session_interface._retrieve_session_data(key)["seen"] == "yes"
+
+
+def test_a_page_that_only_read_is_not_rolled_back_before_the_session_is_saved(
+    app, client, auth, make_user, monkeypatch
+):
+    """A page that wrote nothing keeps its objects loaded until teardown: rolling
+    back would expire each of them, for nothing."""
+    make_user("reader@example.com")
+    auth.login("reader@example.com", "a-long-password")
+    rollbacks = []
+    original = sa.orm.Session.rollback
+    monkeypatch.setattr(
+        sa.orm.Session, "rollback", lambda self: rollbacks.append(1) or original(self)
+    )
+    assert client.get("/").status_code == 200
+    assert client.get("/account").status_code == 200
+    assert rollbacks == []
