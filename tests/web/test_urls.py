@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import url_for
 
@@ -31,3 +33,27 @@ def test_an_id_inside_the_url_falls_back_to_url_for(app):
 
 def test_entry_url_is_a_template_global(app):
     assert app.jinja_env.globals["entry_url"] is entry_url
+
+
+@pytest.mark.parametrize(
+    ("may_edit", "may_delete", "links"),
+    [
+        (True, True, ["Open", "Edit", "Delete"]),
+        (False, True, ["Open", "Delete"]),
+        (True, False, ["Open", "Edit"]),
+        (False, False, ["Open"]),
+    ],
+)
+def test_entry_actions_link_only_what_the_viewer_may_do(app, may_edit, may_delete, links):
+    from types import SimpleNamespace
+
+    from diary.web.urls import entry_actions
+
+    assert app.jinja_env.globals["entry_actions"] is entry_actions
+    with app.test_request_context("/"):
+        html = str(entry_actions(SimpleNamespace(id=9), may_edit, may_delete))
+    found = re.findall(r'<a href="([^"]+)">(\w+)</a>', html)
+    assert [label for _, label in found] == links
+    urls = {"Open": "/entry/9", "Edit": "/edit_entry/9", "Delete": "/delete_entry/9"}
+    assert found == [(urls[label], label) for label in links]
+    assert html.startswith('<div class="entry-actions">')
