@@ -16,7 +16,7 @@ PORT ?= 5000
 DIARY_BASE_URL ?= http://$(if $(filter 127.0.0.1 0.0.0.0 ::1 ::,$(HOST)),localhost,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test install-bench migrate demo-data bench bench-oracle bench-search bench-speed bench-load clean
+.PHONY: run test install install-test install-bench migrate demo-data bench bench-oracle bench-search bench-speed bench-servers bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ bench-search: install-test
 # BENCH_ARGS: bench/speed's options, e.g. BENCH_ARGS='--rounds 1 --duration 3s'.
 bench-speed: install-test
 	$(BIN)/python bench/speed $(BENCH_ARGS)
+
+# Diary served by gunicorn sync, gunicorn gthread and granian, the same number of
+# processes each (PostgreSQL + Redis: DIARY_BENCH_DATABASE_URL, DIARY_BENCH_REDIS_URL);
+# issue 13. BENCH_ARGS: bench/servers' options, e.g. BENCH_ARGS='--backends sqlite,postgresql'.
+bench-servers: install-bench
+	$(BIN)/python bench/servers $(BENCH_ARGS)
 
 # Two instances behind nginx under 32 virtual users, steady, with an instance killed
 # and with PostgreSQL restarted (throwaway servers; nginx, PostgreSQL, Redis needed).
