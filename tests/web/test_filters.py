@@ -118,3 +118,15 @@ def test_when_adds_an_edit_more_than_a_second_later():
 
 def test_when_is_a_template_global(app):
     assert app.jinja_env.globals["when"] is when
+
+
+def test_a_page_says_every_date_against_one_instant(app):
+    """Within a request every friendly date is counted from the same "now", so two
+    entries written at the same time never read "just now" and "1 minute ago"."""
+    from diary.web.filters import _now
+
+    with app.test_request_context("/"):
+        first = _now()
+        assert _now() is first
+    with app.test_request_context("/"):
+        assert _now() is not first

@@ -36,6 +36,27 @@ def user_zone() -> tzinfo:
     return zone
 
 
+# Month names of the pages (English, whatever the server's locale): strftime's %B
+# follows the locale and costs a C call per date.
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December",
+)
+_NOW_KEY = "diary_now"
+
+
+def _now() -> datetime:
+    """Return the time of this request (one instant for every date of a page), or
+    the current time outside a request."""
+    if not has_request_context():
+        return datetime.now(timezone.utc)
+    now = g.get(_NOW_KEY)
+    if now is None:
+        now = datetime.now(timezone.utc)
+        setattr(g, _NOW_KEY, now)
+    return now
+
+
 @bp.app_template_filter("friendly_time")
 def friendly_time(
     value: datetime, now: datetime | None = None, zone: tzinfo | None = None
@@ -44,8 +65,11 @@ def friendly_time(
     now", "5 minutes ago", "yesterday at 14:05", "3 March at 09:00" or
     "3 March 2024". "Yesterday" and the year are those of ``zone``'s calendar."""
     zone = zone or user_zone()
-    now = (now or datetime.now(timezone.utc)).astimezone(zone)
-    value = value.astimezone(zone)
+    return _friendly(value.astimezone(zone), (now or _now()).astimezone(zone))
+
+
+def _friendly(value: datetime, now: datetime) -> str:
+    """:func:`friendly_time` of ``value`` at ``now``, both already in the zone."""
     seconds = (now - value).total_seconds()
     if seconds < 60:
         return "just now"
@@ -58,10 +82,10 @@ def friendly_time(
         return f"{hours} hour{'s' if hours != 1 else ''} ago"
     # The clock only where it is said: lists call this for every entry.
     if days == 1:
-        return f"yesterday at {value:%H:%M}"
+        return f"yesterday at {value.hour:02d}:{value.minute:02d}"
     if value.year == now.year:
-        return f"{value.day} {value:%B} at {value:%H:%M}"
-    return f"{value.day} {value:%B %Y}"
+        return f"{value.day} {_MONTHS[value.month - 1]} at {value.hour:02d}:{value.minute:02d}"
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
 @bp.app_template_filter("iso_time")
@@ -89,21 +113,22 @@ def when(entry, now: datetime | None = None, zone: tzinfo | None = None) -> Mark
     (default: the user's), followed by "(edited …)" if it was changed more than a
     second after.
 
-    Python rather than a Jinja macro: lists render it once per entry, and as a macro
-    with three filters it was a large share of the dashboard's rendering time
-    (bench/dashboard).
+    Python rather than a Jinja macro, and plain arithmetic rather than strftime:
+    lists render it once per entry, and as a macro with three filters it was a
+    large share of the dashboard's rendering time (bench/dashboard); with strftime,
+    half of a list's (bench/profile).
     """
     zone = zone or user_zone()
-    now = now or datetime.now(timezone.utc)
+    now = (now or _now()).astimezone(zone)
     created = entry.created_at.astimezone(zone)
     html = (
-        f'<time datetime="{iso_time(created)}" title="{created:%Y-%m-%d %H:%M} {created.tzname()}">'
-        f"{escape(friendly_time(created, now, zone))}</time>"
+        f'<time datetime="{iso_time(created)}" title="{created.year:04d}-{created.month:02d}-'
+        f'{created.day:02d} {created.hour:02d}:{created.minute:02d} {created.tzname()}">'
+        f"{escape(_friendly(created, now))}</time>"
     )
     if (entry.updated_at - created).total_seconds() > 1:
-        html += (
-            f'\n<small class="muted">(edited {escape(friendly_time(entry.updated_at, now, zone))})</small>'
-        )
+        edited = escape(_friendly(entry.updated_at.astimezone(zone), now))
+        html += f'\n<small class="muted">(edited {edited})</small>'
     return Markup(html)
 
 
