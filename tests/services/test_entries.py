@@ -225,6 +225,24 @@ def test_another_users_entry_needs_a_reason_for_every_action(people):
     assert not hasattr(header, "content")
 
 
+def test_entry_or_header_gives_ones_own_entry_and_only_the_header_of_anothers(people):
+    alice, bob, admin = people["alice"], people["bob"], people["admin"]
+    entry = entries.create_entry(alice, "hers #tagged")
+    own = entries.entry_or_header(alice, entry.id, entries.Action.EDIT)
+    assert isinstance(own, Entry) and own.content == "hers #tagged"
+    for action in entries.Action:
+        header = entries.entry_or_header(admin, entry.id, action)
+        assert isinstance(header, entries.EntryHeader)
+        assert (header.id, header.author_name) == (entry.id, "alice@example.com")
+        assert not hasattr(header, "content")
+        # The same rule as get_entry: without the permission, refused.
+        with pytest.raises(entries.EntryAccessDenied):
+            entries.entry_or_header(bob, entry.id, action)
+    with pytest.raises(entries.EntryNotFound):
+        entries.entry_or_header(admin, entry.id + 1000)
+    assert _access_tags() == []
+
+
 def test_each_reasoned_access_is_recorded_for_the_owner(people):
     entry = entries.create_entry(people["alice"], "hers")
     admin = people["admin"]

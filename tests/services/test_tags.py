@@ -66,6 +66,47 @@ def test_tags_are_stored_on_create_and_follow_edits(people, writers_may_edit):
     assert stored(entry.id) == []
 
 
+def test_entries_come_with_their_tags_which_follow_edits_in_the_same_session(
+    people, writers_may_edit
+):
+    """The entries service reads an entry's tags in the statement that reads the
+    entry (Entry.tag_names, no second query); an edit in the same session is seen
+    at once, and after its commit."""
+    alice = people["alice"]
+    entry_id = entries.create_entry(alice, "#zebra #apple and #mango").id
+    untagged_id = entries.create_entry(alice, "no tags").id
+    db.session.expire_all()
+    assert alice.id  # the actor's user, read again: not counted below
+    sent = []
+    listen = lambda conn, cursor, statement, *rest: sent.append(statement)  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        page = entries.list_own_entries(alice)
+        assert [(e.id, e.tags) for e in page.entries] == [
+            (untagged_id, []), (entry_id, ["apple", "mango", "zebra"])
+        ]
+        assert len(sent) == 1
+        entry = entries.get_entry(alice, entry_id)
+        assert entry.tags == ["apple", "mango", "zebra"]
+        assert len(sent) == 1  # the same entry, already loaded with its tags
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)
+    # Changed before any commit or flush (a flush of the entry would expire its
+    # names anyway): the tags follow the change, not the names loaded with it.
+    with db.session.no_autoflush:
+        entry.content = "#kiwi"
+        tags.sync(entry)
+        assert "tag_names" in entry.__dict__
+        assert entry.tags == ["kiwi"]
+    db.session.rollback()
+    entry = entries.update_entry(alice, entry_id, "Only #zebra now, and #yak")
+    assert entry.tags == ["yak", "zebra"]
+    assert entries.get_entry(alice, entry_id).tags == ["yak", "zebra"]
+    db.session.expire_all()
+    assert entries.get_entry(alice, entry_id).tags == ["yak", "zebra"]
+    assert [e.tags for e in entries.list_own_entries(alice).entries] == [[], ["yak", "zebra"]]
+
+
 def test_tags_go_with_their_entry(people, writers_may_edit, mfa_policy_off):
     entry = entries.create_entry(people["alice"], "#herons")
     entry_id = entry.id

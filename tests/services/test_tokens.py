@@ -149,16 +149,36 @@ def test_authenticate_refuses_expired_at_the_exact_instant(writer, monkeypatch):
     assert info.value.reason == "expired"
 
 
-def test_locked_account_is_refused_not_revoked(writer, monkeypatch):
+def test_locked_account_is_refused_not_revoked(writer):
     from diary.services import lockout
 
     new = _make(writer, "x", ["entries:read"])
-    monkeypatch.setattr(lockout, "is_locked", lambda user: True)
+    # The lock is read in the token's own lookup statement, not by is_locked().
+    lockout.lock_by_admin(writer, reason="test", actor=None)
     with pytest.raises(credentials.Refused) as info:
         _authenticate(new.secret)
     assert info.value.reason == "locked"
     assert new.token.revoked_at is None
     assert _tags(writer.id)[-1] == "account:token:auth_failure"
+    lockout.unlock(writer, reason="test")
+    db.session.commit()
+    assert _authenticate(new.secret).id == new.token.id
+
+
+def test_a_lock_after_failed_sign_ins_refuses_the_token_until_it_ends(
+    app, writer, clock, monkeypatch
+):
+    from diary.services import lockout
+
+    monkeypatch.setitem(app.config, "LOCKOUT_NOTIFY", False)  # no request to link from
+    new = _make(writer, "x", ["entries:read"])
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        lockout.record_failure(writer, method="password")
+    with pytest.raises(credentials.Refused) as info:
+        _authenticate(new.secret)
+    assert info.value.reason == "locked"
+    clock.advance(seconds=lockout.lock_duration(0).total_seconds() + 1)
+    assert _authenticate(new.secret).id == new.token.id
 
 
 def test_revoke_token_only_revokes_own_unrevoked_tokens(app, writer, demo_users):

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from diary.extensions import db
 from diary.models.types import UTCDateTime, utcnow
 from diary.models.users import User
+
+
+# Between the tags of Entry.tag_names: a tag never holds it (diary.services.tags).
+TAG_NAMES_SEPARATOR = ","
 
 
 class Entry(db.Model):
@@ -31,8 +35,9 @@ class Entry(db.Model):
     )
 
     author: Mapped[User] = relationship(User)
-    # The entry's #tags (diary.services.tags.sync keeps them in step with content),
-    # loaded with the entry's page in one more query.
+    # The entry's #tags (diary.services.tags.sync keeps them in step with content).
+    # A statement that loads entries without asking for their tags loads them in
+    # one more query; the entries service asks for ``tag_names`` instead.
     tag_links: Mapped[list["EntryTag"]] = relationship(
         back_populates="entry",
         cascade="all, delete-orphan",
@@ -40,6 +45,11 @@ class Entry(db.Model):
         lazy="selectin",
         order_by="EntryTag.tag",
     )
+    # The same tags as one string, comma-separated in no particular order (None: no
+    # tags), where the statement that loaded the entry selected them with it
+    # (diary.services.tags.WITH_NAMES): no second query. Never written; expired
+    # with the entry, like every loaded attribute.
+    tag_names: Mapped[str | None] = query_expression()
 
     __table_args__ = (
         # The dashboard's query: one user's entries, newest first, keyset-paginated.
@@ -50,7 +60,16 @@ class Entry(db.Model):
 
     @property
     def tags(self) -> list[str]:
-        """The entry's tags, sorted."""
+        """The entry's tags, sorted.
+
+        From ``tag_links`` once they are loaded (or changed, by
+        :func:`diary.services.tags.sync`), else from ``tag_names`` if the entry was
+        loaded with them, else ``tag_links`` are loaded now.
+        """
+        loaded = self.__dict__
+        if "tag_links" not in loaded and "tag_names" in loaded:
+            names = loaded["tag_names"]
+            return sorted(names.split(TAG_NAMES_SEPARATOR)) if names else []
         return [link.tag for link in self.tag_links]
 
     def __repr__(self) -> str:

@@ -177,7 +177,8 @@ def admit(
     3. it is not locked after failed sign-ins.
 
     :param locked: whether the account is locked, when the caller has read it
-        already (the session lookup reads it in its one statement); None: read here.
+        already (the session and token lookups read it in their one statement);
+        None: read here.
     :raises Refused: ``DEACTIVATED``, ``UNCONFIRMED`` or ``LOCKED``.
     """
     if not user.active:
@@ -365,13 +366,14 @@ def _admit_token(
     kind: Kind,
     strength: Strength,
     *,
+    locked: bool | None = None,
     token: ApiToken | None = None,
     ip: str | None,
     user_agent: str | None,
 ) -> Identity:
     """:func:`admit` a token's user; a refusal is recorded like any refused token."""
     try:
-        return admit(user, kind, strength, token=token)
+        return admit(user, kind, strength, locked=locked, token=token)
     except Refused as refused:
         raise refuse(
             kind, refused.reason, user=user, token=token, ip=ip, user_agent=user_agent
@@ -382,6 +384,17 @@ def token_strength(user: User) -> Strength:
     """Return the strength of an auth or refresh token of ``user`` (see the module
     doc)."""
     return Strength.MULTI_FACTOR if mfa.has_second_factor(user) else Strength.PASSWORD
+
+
+# One statement for an auth token's user (by the token's fs_uniquifier), its roles,
+# its passkeys (whether one is a second factor decides the token's strength:
+# token_strength()) and its lockout time. Built once.
+_AUTH_TOKEN_LOOKUP = (
+    select(User, AccountLockout.locked_until)
+    .outerjoin(AccountLockout, AccountLockout.user_id == User.id)
+    .where(User.fs_uniquifier == bindparam("uniquifier"))
+    .options(joinedload(User.roles), joinedload(User.webauthn))
+)
 
 
 def from_auth_token(value: str, *, ip: str | None, user_agent: str | None) -> Identity:
@@ -399,12 +412,24 @@ def from_auth_token(value: str, *, ip: str | None, user_agent: str | None) -> Id
         raise refuse(Kind.AUTH_TOKEN, Reason.EXPIRED, ip=ip, user_agent=user_agent) from None
     except Exception:  # BadSignature, ValueError, KeyError, TypeError …
         raise refuse(Kind.AUTH_TOKEN, Reason.MALFORMED, ip=ip, user_agent=user_agent) from None
-    user = db.session.scalar(select(User).where(User.fs_uniquifier == uniquifier))
+    row = (
+        db.session.execute(_AUTH_TOKEN_LOOKUP, {"uniquifier": uniquifier})
+        .unique()
+        .one_or_none()
+    )
+    user, locked_until = row if row is not None else (None, None)
     if user is None or not user.verify_auth_token(data):
         # Signed by this site, but its user's fs_uniquifier changed since (sign out
         # everywhere, a password change …) or the account is gone.
         raise refuse(Kind.AUTH_TOKEN, Reason.REVOKED, user=user, ip=ip, user_agent=user_agent)
-    return _admit_token(user, Kind.AUTH_TOKEN, token_strength(user), ip=ip, user_agent=user_agent)
+    return _admit_token(
+        user,
+        Kind.AUTH_TOKEN,
+        token_strength(user),
+        locked=lockout.locked_at(locked_until),
+        ip=ip,
+        user_agent=user_agent,
+    )
 
 
 def from_refresh_token(user: User, *, ip: str | None, user_agent: str | None) -> Identity:
@@ -422,14 +447,15 @@ def from_personal_access_token(
     secret: str | None, *, ip: str | None, user_agent: str | None
 ) -> Identity:
     """Resolve a personal access token: it must exist, be unrevoked and unexpired
-    (:func:`diary.services.tokens.find_token`); then its user is admitted with the
-    strength the token was made with, and the token's last use is recorded.
+    (:func:`diary.services.tokens.find_token`, one statement that also reads its
+    user, roles and lockout); then its user is admitted with the strength the
+    token was made with, and the token's last use is recorded.
 
     :raises Refused: recorded in the audit log; counted unless the account is
         merely locked.
     """
     try:
-        token = tokens.find_token(secret)
+        found = tokens.find_token(secret)
     except tokens.TokenRefused as refused:
         raise refuse(
             Kind.PERSONAL_ACCESS_TOKEN,
@@ -438,10 +464,12 @@ def from_personal_access_token(
             ip=ip,
             user_agent=user_agent,
         ) from None
+    token = found.token
     identity = _admit_token(
         token.user,
         Kind.PERSONAL_ACCESS_TOKEN,
         Strength(token.strength),
+        locked=lockout.locked_at(found.locked_until),
         token=token,
         ip=ip,
         user_agent=user_agent,

@@ -1,9 +1,11 @@
 """Diary entries: who may do what with which entry, and the content rules.
 
-Every view of an entry goes through :func:`get_entry`, which holds the one ownership
-rule: what an actor may do with an entry is a permission of their roles, like
-every other right: ``entry:read-own``, ``entry:edit-own`` and ``entry:delete-own``
-for their own entries, the matching ``*-any`` permission for anybody's.
+Every view of an entry goes through :func:`get_entry` (or, for a page that shows
+one's own entry and asks why before somebody else's, :func:`entry_or_header`),
+which holds the one ownership rule: what an actor may do with an entry is a
+permission of their roles, like every other right: ``entry:read-own``,
+``entry:edit-own`` and ``entry:delete-own`` for their own entries, the matching
+``*-any`` permission for anybody's.
 
 Somebody else's entry is reached with an ``*-any`` permission only for a reason
 (:mod:`diary.services.receipts`): :func:`get_entry`, :func:`update_entry`,
@@ -132,14 +134,19 @@ class Action(enum.Enum):
 # (bench/dashboard). A search or a cursor adds its condition to a copy.
 _NEWEST_FIRST = (Entry.created_at.desc(), Entry.id.desc())
 _PAGE_LIMIT = bindparam("page_limit")
+# Every entry comes with its tags in the same statement (tags.WITH_NAMES).
 _ENTRIES_OF_USER = (
     select(Entry)
+    .options(*tags.WITH_NAMES)
     .where(Entry.user_id == bindparam("owner_id"))
     .order_by(*_NEWEST_FIRST)
     .limit(_PAGE_LIMIT)
 )
 _ALL_ENTRIES = (
-    select(Entry).options(joinedload(Entry.author)).order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
+    select(Entry)
+    .options(joinedload(Entry.author), *tags.WITH_NAMES)
+    .order_by(*_NEWEST_FIRST)
+    .limit(_PAGE_LIMIT)
 )
 
 
@@ -228,13 +235,29 @@ def entry_header(actor: Actor, entry_id: int, action: Action = Action.READ) -> E
     return EntryHeader.of(_allowed_entry(actor, entry_id, action))
 
 
+def entry_or_header(
+    actor: Actor, entry_id: int, action: Action = Action.READ
+) -> Entry | EntryHeader:
+    """Return entry ``entry_id`` if ``actor`` may do ``action`` with it without a
+    reason (it is theirs), else only its :class:`EntryHeader`, for the page that
+    asks why; records nothing. The same answers as :func:`entry_header` followed,
+    for the actor's own entry, by :func:`get_entry`, from one read of the entry.
+
+    :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
+    """
+    entry = _allowed_entry(actor, entry_id, action)
+    if needs_reason(actor, entry):
+        return EntryHeader.of(entry)
+    return entry
+
+
 def needs_reason(actor: Actor, entry: Entry | EntryHeader) -> bool:
     """Return whether ``actor`` must give a reason to reach ``entry``: it is not theirs."""
     return entry.user_id != actor.id
 
 
 def _allowed_entry(actor: Actor, entry_id: int, action: Action) -> Entry:
-    entry = db.session.get(Entry, entry_id)
+    entry = db.session.get(Entry, entry_id, options=tags.WITH_NAMES)
     if entry is None:
         raise EntryNotFound(entry_id)
     if not may(actor, action, entry):

@@ -23,9 +23,10 @@ from collections.abc import Iterator, Sequence
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload, with_expression
 
 from diary.extensions import db
-from diary.models.entries import EntryTag
+from diary.models.entries import TAG_NAMES_SEPARATOR, Entry, EntryTag
 
 # The one set of parser options for tags and rendering (diary.services.markdown):
 # CommonMark, no raw HTML, a single newline is a line break (as plain text shows it).
@@ -107,6 +108,22 @@ def parse_tags(content: str) -> list[str]:
     env: dict = {}
     _PARSER.parse(content, env)
     return sorted(env.get("tags", ()))
+
+
+# Options of a statement that loads entries: each entry's tags in that same
+# statement (Entry.tag_names, from a subquery that reads the entry's rows of
+# entry_tag's primary key), instead of a second query for Entry.tag_links (which
+# are then loaded only if something changes them, see sync()).
+WITH_NAMES = (
+    with_expression(
+        Entry.tag_names,
+        select(func.aggregate_strings(EntryTag.tag, TAG_NAMES_SEPARATOR))
+        .where(EntryTag.entry_id == Entry.id)
+        .correlate(Entry)
+        .scalar_subquery(),
+    ),
+    lazyload(Entry.tag_links),
+)
 
 
 def sync(entry) -> None:

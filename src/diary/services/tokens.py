@@ -24,13 +24,14 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from diary.extensions import datastore, db
-from diary.models import ApiToken, User
+from diary.models import AccountLockout, ApiToken, User
 from diary.models.types import Strength, utcnow
 from diary.services.audit import AuditTag, record_event
 
@@ -177,24 +178,48 @@ def create_token(
     return NewToken(token, secret)
 
 
-def find_token(secret: str | None) -> ApiToken:
+# One statement for a request with a token: the token by its digest, its user (so
+# ``token.user`` needs no query) with the user's roles, and the user's lockout
+# time, for the account checks that follow (diary.services.credentials.admit).
+# Built once.
+_LOOKUP = (
+    select(ApiToken, AccountLockout.locked_until)
+    .outerjoin(AccountLockout, AccountLockout.user_id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+    .options(joinedload(ApiToken.user, innerjoin=True).joinedload(User.roles))
+)
+
+
+@dataclass(frozen=True)
+class FoundToken:
+    """A token that :func:`find_token` let through, and when its user's lockout
+    ends (None: no lockout row or no end), read in the same statement."""
+
+    token: ApiToken
+    locked_until: datetime | None
+
+
+def find_token(secret: str | None) -> FoundToken:
     """Return the token ``secret`` stands for, if it is well formed, known,
-    unrevoked and unexpired. Who may use it (its account's state) is decided by
-    :func:`diary.services.credentials.from_personal_access_token`, which calls this.
+    unrevoked and unexpired, with its user (and roles) loaded and the user's
+    lockout time, all in one statement. Who may use it (its account's state) is
+    decided by :func:`diary.services.credentials.from_personal_access_token`, which
+    calls this.
 
     :raises TokenRefused: with the reason, and the token when one was found.
     """
     if not secret or not TOKEN_RE.match(secret):
         raise TokenRefused("malformed")
     digest = hash_token(secret)
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    row = db.session.execute(_LOOKUP, {"digest": digest}).unique().one_or_none()
+    token, locked_until = row if row is not None else (None, None)
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         raise TokenRefused("unknown")
     if token.revoked_at is not None:
         raise TokenRefused("revoked", token)
     if token.expires_at is not None and token.expires_at <= utcnow():
         raise TokenRefused("expired", token)
-    return token
+    return FoundToken(token, locked_until)
 
 
 def record_use(

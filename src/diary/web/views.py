@@ -41,9 +41,10 @@ def pager_args() -> tuple[str | None, str | None]:
     return before, after
 
 
-def _fetch(entry_id: int, action: entries.Action):
+def _open(entry_id: int, action: entries.Action):
+    """The actor's own entry, or the header of somebody else's (the page asks why)."""
     try:
-        return entries.get_entry(current_identity(), entry_id, action)
+        return entries.entry_or_header(current_identity(), entry_id, action)
     except entries.EntryNotFound:
         abort(404)
     except entries.EntryAccessDenied:
@@ -124,10 +125,10 @@ def view_entry(entry_id: int):
     """
     actor = current_identity()
     if request.method == "GET":
-        header = _header(entry_id, entries.Action.READ)
-        if entries.needs_reason(actor, header):
-            return _ask_reason(header, ReasonForm(), "read")
-        return _show_entry(_fetch(entry_id, entries.Action.READ))
+        found = _open(entry_id, entries.Action.READ)
+        if isinstance(found, entries.EntryHeader):
+            return _ask_reason(found, ReasonForm(), "read")
+        return _show_entry(found)
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
@@ -157,11 +158,10 @@ def edit_entry(entry_id: int):
     """
     actor = current_identity()
     if request.method == "GET":
-        header = _header(entry_id, entries.Action.EDIT)
-        if entries.needs_reason(actor, header):
-            return _ask_reason(header, ReasonForm(), "edit")
-        entry = _fetch(entry_id, entries.Action.EDIT)
-        return _editor(EditEntryForm(obj=entry), entry)
+        found = _open(entry_id, entries.Action.EDIT)
+        if isinstance(found, entries.EntryHeader):
+            return _ask_reason(found, ReasonForm(), "edit")
+        return _editor(EditEntryForm(obj=found), found)
     if "content" not in request.form:
         # The reason step of somebody else's entry: open the editor.
         reason_form = ReasonForm()
@@ -212,12 +212,10 @@ def confirm_delete_entry(entry_id: int):
     script, so the question is asked in every browser. One's own entry is shown
     with "This cannot be undone."; somebody else's is not shown: the page asks why,
     as its Delete button would."""
-    actor = current_identity()
-    header = _header(entry_id, entries.Action.DELETE)
-    if entries.needs_reason(actor, header):
-        return _ask_reason(header, DeleteForm(), "delete")
-    entry = _fetch(entry_id, entries.Action.DELETE)
-    return render_template("web/delete_entry.html", entry=entry, delete_form=DeleteForm())
+    found = _open(entry_id, entries.Action.DELETE)
+    if isinstance(found, entries.EntryHeader):
+        return _ask_reason(found, DeleteForm(), "delete")
+    return render_template("web/delete_entry.html", entry=found, delete_form=DeleteForm())
 
 
 @bp.post("/delete_entry/<int:entry_id>")
