@@ -234,3 +234,18 @@ def test_an_sqlite_file_elsewhere_is_created_0600_too(tmp_path):
         db.session.remove()
         db.engine.dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_roles_are_found_through_an_index(app):
+    """Every signed-in request loads its user's roles through roles_users, which
+    Flask-Security's model leaves without an index (migration 0013 adds one)."""
+    with app.app_context():
+        indexes = {ix["name"]: ix["column_names"] for ix in sa.inspect(db.engine).get_indexes("roles_users")}
+        assert indexes.get("ix_roles_users_user_id_role_id") == ["user_id", "role_id"]
+        if db.engine.dialect.name == "sqlite":
+            plan = " ".join(
+                str(row[-1]) for row in db.session.execute(
+                    sa.text("EXPLAIN QUERY PLAN SELECT role_id FROM roles_users WHERE user_id = 1")
+                )
+            )
+            assert "ix_roles_users_user_id_role_id" in plan

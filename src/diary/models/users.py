@@ -5,13 +5,19 @@ from typing import Protocol
 
 from flask import current_app
 from flask_security.models import fsqla_v4 as fsqla
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diary.extensions import db
 from diary.models.types import UTCDateTime
 
 fsqla.FsModels.set_db_info(db)
+
+# Flask-Security's association table of users and roles has no index of its own:
+# every signed-in request (session, personal access token, auth token) loads its
+# user's roles through it, which read the whole table (migration 0013).
+Index("ix_roles_users_user_id_role_id", fsqla.FsModels.roles_users.c.user_id,
+      fsqla.FsModels.roles_users.c.role_id)
 
 # Where the security package registers its account-lockout hooks on the app
 # (models depend on nothing above them; the security package plugs into them).
