@@ -242,6 +242,8 @@ def test_roles_are_found_through_an_index(app):
     with app.app_context():
         indexes = {ix["name"]: ix["column_names"] for ix in sa.inspect(db.engine).get_indexes("roles_users")}
         assert indexes.get("ix_roles_users_user_id_role_id") == ["user_id", "role_id"]
+        passkeys = {ix["name"]: ix["column_names"] for ix in sa.inspect(db.engine).get_indexes("webauthn")}
+        assert passkeys.get("ix_webauthn_user_id") == ["user_id"]
         if db.engine.dialect.name == "sqlite":
             plan = " ".join(
                 str(row[-1]) for row in db.session.execute(
@@ -249,3 +251,30 @@ def test_roles_are_found_through_an_index(app):
                 )
             )
             assert "ix_roles_users_user_id_role_id" in plan
+
+
+@pytest.mark.parametrize("lookup", ["session", "personal access token", "auth token"])
+def test_the_credential_lookups_read_through_indexes_only(app, lookup):
+    """The one statement of each signed-in request (diary.services.credentials,
+    diary.services.tokens) finds its rows by index: no table is scanned and no
+    join is built whole, however many accounts there are. (``joinedload`` of the
+    roles wrote a nested join that SQLite materialized on every request.)"""
+    from diary.services import credentials, tokens
+
+    statement = {
+        "session": credentials._SESSION_LOOKUP,
+        "personal access token": tokens._LOOKUP,
+        "auth token": credentials._AUTH_TOKEN_LOOKUP,
+    }[lookup]
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's query plan")
+        compiled = statement.compile(dialect=db.engine.dialect)
+        params = [None] * len(compiled.positiontup)
+        plan = [
+            str(row[-1])
+            for row in db.session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + str(compiled), tuple(params)
+            )
+        ]
+        assert plan and all(step.startswith("SEARCH ") for step in plan), plan

@@ -48,6 +48,7 @@ from sqlalchemy.orm import joinedload
 
 from diary.extensions import db
 from diary.models import AccountLockout, ApiToken, User, UserSession
+from diary.models.users import with_roles
 from diary.models.types import Strength
 from diary.services import lockout, mfa, ratelimits, sessions, tokens
 from diary.services.audit import AuditTag, record_event
@@ -201,7 +202,7 @@ def admit(
 
 # One statement for a signed-in request: the user (by the session's
 # fs_uniquifier), its roles, its device row and its lockout time. Built once.
-_SESSION_LOOKUP = (
+_SESSION_LOOKUP = with_roles(
     select(User, UserSession, AccountLockout.locked_until)
     .join(UserSession, UserSession.user_id == User.id)
     .outerjoin(AccountLockout, AccountLockout.user_id == User.id)
@@ -209,7 +210,6 @@ _SESSION_LOOKUP = (
         User.fs_uniquifier == bindparam("uniquifier"),
         UserSession.id == bindparam("session_id"),
     )
-    .options(joinedload(User.roles))
 )
 
 
@@ -389,11 +389,11 @@ def token_strength(user: User) -> Strength:
 # One statement for an auth token's user (by the token's fs_uniquifier), its roles,
 # its passkeys (whether one is a second factor decides the token's strength:
 # token_strength()) and its lockout time. Built once.
-_AUTH_TOKEN_LOOKUP = (
+_AUTH_TOKEN_LOOKUP = with_roles(
     select(User, AccountLockout.locked_until)
     .outerjoin(AccountLockout, AccountLockout.user_id == User.id)
     .where(User.fs_uniquifier == bindparam("uniquifier"))
-    .options(joinedload(User.roles), joinedload(User.webauthn))
+    .options(joinedload(User.webauthn))
 )
 
 

@@ -28,10 +28,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from diary.extensions import datastore, db
 from diary.models import AccountLockout, ApiToken, User
+from diary.models.users import with_roles
 from diary.models.types import Strength, utcnow
 from diary.services.audit import AuditTag, record_event
 
@@ -182,11 +183,12 @@ def create_token(
 # ``token.user`` needs no query) with the user's roles, and the user's lockout
 # time, for the account checks that follow (diary.services.credentials.admit).
 # Built once.
-_LOOKUP = (
+_LOOKUP = with_roles(
     select(ApiToken, AccountLockout.locked_until)
+    .join(User, User.id == ApiToken.user_id)
     .outerjoin(AccountLockout, AccountLockout.user_id == ApiToken.user_id)
-    .where(ApiToken.token_hash == bindparam("digest"))
-    .options(joinedload(ApiToken.user, innerjoin=True).joinedload(User.roles))
+    .where(ApiToken.token_hash == bindparam("digest")),
+    path=contains_eager(ApiToken.user),
 )
 
 
