@@ -1,5 +1,4 @@
-"""gunicorn settings for one Diary instance (see docs/deploy.md): the alternative
-to deploy/granian.sh, the recommended server.
+"""gunicorn settings for one Diary instance (see docs/deploy.md).
 
     gunicorn -c deploy/gunicorn.conf.py 'diary:create_app()'
 
@@ -62,10 +61,7 @@ os.environ["DIARY_SERVER_PROCESSES"] = str(workers)
 # The sync worker: one request per process at a time, no shared state between
 # requests of one process, and nginx in front buffers slow clients (the reason the
 # sync worker must not face the Internet directly). With GUNICORN_THREADS > 1
-# gunicorn uses the gthread worker instead: bench/servers measured it at 2.5 to 3
-# times the sync worker's requests/s on Diary's pages with the same processes
-# (docs/performance.md, "Serving stack"). deploy/granian.sh is the recommended
-# server; with gunicorn, set GUNICORN_THREADS=4.
+# gunicorn uses the gthread worker instead (issue 13 measures the two).
 threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
 

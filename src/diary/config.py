@@ -36,12 +36,12 @@ class Defaults:
     # start checks of diary.production (secrets set, debug off, and without
     # SINGLE_PROCESS: REDIS_URL set and a database other than SQLite).
     HTTPS = False
-    # Exactly one app process serves (one granian or gunicorn worker, any number of
-    # threads): in production, SQLite and rate limits in memory are then allowed.
+    # Exactly one app process serves (gunicorn --workers 1, any --threads): in
+    # production, SQLite and rate limits in memory are then allowed.
     SINGLE_PROCESS = False
-    # How many worker processes the server runs: deploy/granian.sh and
-    # deploy/gunicorn.conf.py set it from their worker count (0: not known). More
-    # than 1 with SINGLE_PROCESS is refused in production.
+    # How many worker processes the server runs: deploy/gunicorn.conf.py sets it
+    # from its worker count (0: not known). More than 1 with SINGLE_PROCESS is
+    # refused in production.
     SERVER_PROCESSES = 0
     # The site's public address: links in mails, WebAuthn relying party and origin
     # (make run sets it from HOST and PORT: http://localhost:PORT).

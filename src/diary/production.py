@@ -18,8 +18,8 @@ line saying what is wrong and what to set (docs/deploy.md explains each):
   10 per minute lets 20 guesses through. ``DIARY_REDIS_URL`` shares the counts;
   ``DIARY_SINGLE_PROCESS=true`` states that one process serves.
 * **DIARY_SINGLE_PROCESS=true while the server runs several workers**
-  (``deploy/granian.sh`` and ``deploy/gunicorn.conf.py`` tell the app their worker
-  count through ``DIARY_SERVER_PROCESSES``).
+  (``deploy/gunicorn.conf.py`` tells the app its worker count through
+  ``DIARY_SERVER_PROCESSES``).
 * **SQLite while more than one process or instance serves.** An SQLite file
   belongs to one machine, and its single writer makes several processes wait on
   each other; several instances need PostgreSQL. ``DIARY_SINGLE_PROCESS=true``
@@ -87,8 +87,7 @@ def check(config: Mapping[str, Any]) -> None:
     if single and processes > 1:
         reasons.append(
             f"DIARY_SINGLE_PROCESS=true, but the server runs {processes} worker "
-            "processes: run one (GRANIAN_WORKERS=1 with deploy/granian.sh, "
-            "WEB_CONCURRENCY=1 with gunicorn), or set DIARY_REDIS_URL and PostgreSQL "
+            "processes: set WEB_CONCURRENCY=1, or DIARY_REDIS_URL and PostgreSQL "
             "and DIARY_SINGLE_PROCESS=false"
         )
     if not single and settings.rate_limit_storage(config).startswith("memory://"):

@@ -1,6 +1,5 @@
-"""Diary as deployed: nginx (deploy/nginx.conf) in front of app instances sharing a
-throwaway PostgreSQL and Redis, each served by gunicorn (deploy/gunicorn.conf.py)
-or by granian (deploy/granian.sh).
+"""Diary as deployed: nginx (deploy/nginx.conf) in front of gunicorn instances
+(deploy/gunicorn.conf.py) sharing a throwaway PostgreSQL and Redis.
 
 Used by tests/deploy/test_two_instances.py and bench/load. :func:`stack` starts
 everything in a temporary folder of its own (ports, pid file, logs, a throwaway TLS
@@ -35,22 +34,19 @@ from tests.support import throwaway
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = "/usr/sbin/nginx"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
-GRANIAN_SCRIPT = ROOT / "deploy" / "granian.sh"
-SERVERS = ("gunicorn", "granian")
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
 STATIC = ROOT / "src" / "diary" / "static"
 BIN = Path(sys.executable).parent
 
 
-def unavailable_reason(server: str = "gunicorn") -> str | None:
-    """Return why the stack cannot run here with ``server`` (a missing program), or
-    None."""
+def unavailable_reason() -> str | None:
+    """Return why the stack cannot run here (a missing program), or None."""
     if not os.access(NGINX, os.X_OK):
         return f"nginx not found at {NGINX} (Debian package nginx)"
     if not shutil.which("openssl"):
         return "openssl not found on PATH"
-    if not (BIN / server).exists():
-        return f"{server} not installed next to {sys.executable}"
+    if not (BIN / "gunicorn").exists():
+        return f"gunicorn not installed next to {sys.executable}"
     return throwaway.unavailable_reason("postgresql") or throwaway.unavailable_reason("redis")
 
 
@@ -130,45 +126,30 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def server_command(server: str, port: int, workers: int) -> tuple[list[str], dict[str, str]]:
-    """Return the shipped command that serves Diary with ``server`` ("gunicorn" or
-    "granian") and ``workers`` processes on 127.0.0.1:``port``, and the environment
-    it adds."""
-    if server == "gunicorn":
-        return ([str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "diary:create_app()"],
-                {"GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)})
-    if server == "granian":
-        return ([str(GRANIAN_SCRIPT)],
-                {"GRANIAN": str(BIN / "granian"), "GRANIAN_HOST": "127.0.0.1",
-                 "GRANIAN_PORT": str(port), "GRANIAN_WORKERS": str(workers)})
-    raise ValueError(server)
-
-
 @dataclass
 class Instance:
-    """One app instance: its port, its stderr log file and its process (the
-    server's main process: gunicorn's master, or granian's)."""
+    """One gunicorn instance: its port, its stderr log file and its process."""
 
     name: str
     port: int
     log: Path
     env: dict[str, str]
-    server: str = "gunicorn"
-    workers: int = 2
     process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        """Start the server and wait until /healthz answers on its port.
+        """Start gunicorn and wait until /healthz answers on its port.
 
         Raises RuntimeError (with the end of its log) when it exits or does not
         answer within 60 s.
         """
         import urllib.request
 
-        command, extra = server_command(self.server, self.port, self.workers)
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(command, env=self.env | extra, stdout=log,
-                                            stderr=log, cwd=ROOT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "diary:create_app()"],
+                env=self.env | {"GUNICORN_BIND": f"127.0.0.1:{self.port}"},
+                stdout=log, stderr=log, cwd=ROOT, start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -254,11 +235,9 @@ def _wait_for_file(path: Path, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def stack(instances: int = 2, workers: int = 2, settings: dict[str, str] | None = None,
-          server: str = "gunicorn"):
-    """Yield a started :class:`Stack` of ``instances`` app instances served by
-    ``server`` (gunicorn's shipped config: sync workers; or deploy/granian.sh) with
-    ``workers`` processes each, production mode (DIARY_HTTPS=true) behind nginx,
+def stack(instances: int = 2, workers: int = 2, settings: dict[str, str] | None = None):
+    """Yield a started :class:`Stack` of ``instances`` gunicorn instances with
+    ``workers`` sync workers each, production mode (DIARY_HTTPS=true) behind nginx,
     ``settings`` added to their environment; stop and remove everything on exit."""
     with ExitStack() as cleanup:
         folder = Path(tempfile.mkdtemp(prefix="diary-stack-"))
@@ -267,8 +246,7 @@ def stack(instances: int = 2, workers: int = 2, settings: dict[str, str] | None 
         rd = cleanup.enter_context(throwaway.redis())
         https_port, http_port = throwaway.free_port(), throwaway.free_port()
         env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("DIARY_", "GUNICORN_", "GRANIAN_", "FLASK_"))
-               and key != "WEB_CONCURRENCY"}
+               if not key.startswith(("DIARY_", "GUNICORN_", "FLASK_"))}
         env |= secrets_env() | {
             "DIARY_HTTPS": "true",
             "DIARY_DATABASE_URL": pg.url,
@@ -277,13 +255,14 @@ def stack(instances: int = 2, workers: int = 2, settings: dict[str, str] | None 
             "DIARY_BASE_URL": f"https://localhost:{https_port}",
             "DIARY_MAIL_FILE_PATH": str(folder / "mail"),  # mails saved as .eml files
             "DIARY_LOG_FORMAT": "json",
+            "WEB_CONCURRENCY": str(workers),
         } | (settings or {})
         _run([str(BIN / "flask"), "--app", "diary", "db", "upgrade"], env=env, cwd=folder)
 
         started = []
         for number in range(instances):
             instance = Instance(f"instance-{number + 1}", throwaway.free_port(),
-                                folder / f"instance-{number + 1}.log", env, server, workers)
+                                folder / f"instance-{number + 1}.log", env)
             cleanup.callback(instance.stop)
             instance.start()
             started.append(instance)
