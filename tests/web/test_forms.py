@@ -17,3 +17,35 @@ def test_forms_refuse_a_post_without_token(app):
     with app.test_request_context(method="POST", data={"content": "x"}):
         assert not EntryForm().validate_on_submit()
         assert not DeleteForm().validate_on_submit()
+
+
+def test_empty_text_fields_render_once_as_wtforms_renders_them(app):
+    """diary.web.forms.RenderedOnce: an empty text field's markup is kept and given
+    again; it is exactly WTForms' own."""
+    from wtforms.widgets import SearchInput, TextArea
+
+    from diary.web.forms import _RENDERED, EntryForm, SearchForm
+
+    attributes = {"rows": 3, "maxlength": 280, "placeholder": 'Up to "280"', "data_counter": True}
+    with app.test_request_context("/"):
+        first = EntryForm(formdata=None).content(**attributes)
+        again = EntryForm(formdata=None).content(**attributes)
+        assert first is again
+        assert str(first) == str(TextArea()(EntryForm(formdata=None).content, **attributes))
+        search = SearchForm(formdata=None).q(maxlength=200)
+        assert str(search) == str(SearchInput()(SearchForm(formdata=None).q, maxlength=200))
+
+
+def test_a_field_with_a_value_or_an_error_is_rendered_each_time(app):
+    """What a user typed is never kept: a field with a value or an error is
+    rendered by WTForms on every call, and the kept markup holds no value."""
+    from diary.web.forms import _RENDERED, EntryForm
+
+    with app.test_request_context("/"):
+        typed = EntryForm(formdata=None, content="my secret <b>day</b>")
+        html = str(typed.content(rows=3))
+        assert "my secret &lt;b&gt;day&lt;/b&gt;" in html
+        refused = EntryForm(formdata=None)
+        refused.content.errors = ["Too long."]
+        assert refused.content(rows=3) is not EntryForm(formdata=None).content(rows=3)
+        assert not any("my secret" in str(markup) for markup in _RENDERED.values())
