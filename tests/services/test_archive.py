@@ -289,6 +289,12 @@ def test_on_this_day_is_one_statement(people, app):
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     assert len(seen) == 1
+    if db.engine.dialect.name == "postgresql":
+        # The ranges go as three arrays: psycopg keeps its conversion of a
+        # statement's placeholders only for texts up to 4,096 characters, and redid
+        # it on every call for the 90-parameter VALUES list this replaced.
+        assert len(seen[0]) <= 4096
+        assert seen[0].count("%(") < 10
 
 
 # --- newer/older on the entry lists -------------------------------------------------
