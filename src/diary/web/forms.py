@@ -16,8 +16,8 @@ _PLAIN_WIDGETS = (TextArea, TextInput, SearchInput)
 class RenderedOnce(DefaultMeta):
     """Render an empty text field once per process: the dashboard's new-entry box
     and search box look the same on every view, and WTForms builds their markup
-    anew each time (``html_params`` and ``Markup`` for each attribute: a tenth of
-    the dashboard's time under gunicorn, bench/profile). A field with a value or an
+    anew each time (``html_params`` and ``Markup`` for each attribute: about 5% of
+    the dashboard's time under gunicorn, py-spy). A field with a value or an
     error, or of any other widget, renders as WTForms renders it; the cache holds
     no user data (an empty field's markup has none)."""
 
@@ -31,8 +31,7 @@ class RenderedOnce(DefaultMeta):
             or not all(isinstance(v, (str, int, bool)) for v in render_kw.values())
         ):
             return super().render_field(field, render_kw)
-        flags = tuple(sorted(name for name in vars(field.flags) if getattr(field.flags, name)))
-        return _rendered(widget, field, field.name, field.id, flags, tuple(sorted(render_kw.items())))
+        return _rendered(field, tuple(sorted(render_kw.items())))
 
 
 # (widget type, name, id, flags, attributes) -> markup; a few dozen at most (the
@@ -41,11 +40,12 @@ _RENDERED: dict[tuple, Markup] = {}
 _RENDERED_MAX = 256
 
 
-def _rendered(widget, field, name, field_id, flags, render_kw) -> Markup:
-    key = (type(widget), name, field_id, flags, render_kw)
+def _rendered(field, render_kw: tuple) -> Markup:
+    flags = tuple(sorted(name for name in vars(field.flags) if getattr(field.flags, name)))
+    key = (type(field.widget), field.name, field.id, flags, render_kw)
     markup = _RENDERED.get(key)
     if markup is None:
-        markup = widget(field, **dict(render_kw))
+        markup = field.widget(field, **dict(render_kw))
         if len(_RENDERED) < _RENDERED_MAX:
             _RENDERED[key] = markup
     return markup
