@@ -164,8 +164,9 @@ def _values(size: int) -> str:
     return ", ".join(f"(:n{i}, :s{i}, :e{i})" for i in range(size))
 
 
-def _typed(clause: TextClause, size: int) -> TextClause:
-    return clause.bindparams(
+def _range_binds(size: int) -> tuple:
+    """The typed parameters of :func:`_values`' ``size`` rows."""
+    return (
         *(bindparam(f"n{i}", type_=Integer) for i in range(size)),
         *(bindparam(f"s{i}", type_=UTCDateTime) for i in range(size)),
         *(bindparam(f"e{i}", type_=UTCDateTime) for i in range(size)),
@@ -248,7 +249,8 @@ def _in_ranges(size: int, dialect: str):
     limited: with a plain join the planner may (and on a fresh 1.1-million-entry
     database did: 300 ms) read all of a writer's 100,000 entries and test each
     against the ranges; ``LATERAL`` leaves it one index seek per range (0.3 ms).
-    SQLite has no ``LATERAL``; its planner drives the join from the ranges."""
+    SQLite has no ``LATERAL``; its planner drives the join from the ranges, a
+    VALUES list of ``size`` rows (on PostgreSQL the ranges are arrays, any number)."""
     columns = ", ".join(f"entry.{c.name}" for c in Entry.__table__.columns)
     range_match = (
         f"entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
@@ -265,24 +267,22 @@ def _in_ranges(size: int, dialect: str):
             f"CROSS JOIN LATERAL (SELECT {columns} FROM entry WHERE {range_match} "
             "ORDER BY entry.created_at DESC, entry.id DESC LIMIT :page_limit) AS entry"
         )
-        statement = text(
-            f"SELECT {columns} FROM {source} "
-            f"ORDER BY ranges.{_N} DESC, entry.created_at DESC, entry.id DESC LIMIT :page_limit"
-        ).bindparams(
-            bindparam("owner_id", type_=Integer),
+        ranges = (
             bindparam("range_numbers", type_=postgresql.ARRAY(Integer)),
             bindparam("range_starts", type_=postgresql.ARRAY(DateTime(timezone=True))),
             bindparam("range_stops", type_=postgresql.ARRAY(DateTime(timezone=True))),
-        ).columns(*Entry.__table__.columns)
-        return select(Entry).from_statement(statement).options(lazyload(Entry.tag_links))
-    source = f"(VALUES {_values(size)}) AS ranges JOIN entry ON {range_match}"
-    statement = _typed(
+        )
+    else:
+        source = f"(VALUES {_values(size)}) AS ranges JOIN entry ON {range_match}"
+        ranges = _range_binds(size)
+    statement = (
         text(
             f"SELECT {columns} FROM {source} "
             f"ORDER BY ranges.{_N} DESC, entry.created_at DESC, entry.id DESC LIMIT :page_limit"
-        ).bindparams(bindparam("owner_id", type_=Integer)),
-        size,
-    ).columns(*Entry.__table__.columns)
+        )
+        .bindparams(bindparam("owner_id", type_=Integer), *ranges)
+        .columns(*Entry.__table__.columns)
+    )
     # The list shows text and dates, not tags: no second statement for them.
     return select(Entry).from_statement(statement).options(lazyload(Entry.tag_links))
 
