@@ -267,6 +267,19 @@ def test_on_this_day_shows_the_same_local_day_in_earlier_years_only(people):
     assert archive.on_this_day(alice, BERLIN, today, limit=1)[0].id == last_year
 
 
+def test_on_this_day_bounds_are_the_local_midnights_to_the_microsecond(people):
+    # On SQLite the bounds are compared as stored text (archive._stored): an entry
+    # at local midnight is in, one a microsecond before the next midnight too, and
+    # those a microsecond outside are not.
+    alice = people["alice"]
+    start = datetime(2025, 5, 31, 22, tzinfo=UTC)  # 1 June 2025, 00:00 in Berlin
+    stop = start + timedelta(days=1)
+    first, last = write(alice, start, stop - timedelta(microseconds=1))
+    write(alice, start - timedelta(microseconds=1), stop)
+    found = archive.on_this_day(alice, BERLIN, date(2026, 6, 1))
+    assert [e.id for e in found] == [last, first]
+
+
 def test_on_29_february_only_leap_years_have_the_day(people):
     (leap,) = write(people["alice"], datetime(2024, 2, 29, 12, tzinfo=UTC))
     (plain,) = write(people["alice"], datetime(2023, 2, 28, 12, tzinfo=UTC))

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from sqlalchemy import Date, DateTime, Integer, TextClause, bindparam, func, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Date, DateTime, Integer, String, TextClause, bindparam, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import lazyload
 
 from diary.extensions import db
@@ -165,18 +165,33 @@ def _values(size: int) -> str:
 
 
 def _range_binds(size: int) -> tuple:
-    """The typed parameters of :func:`_values`' ``size`` rows."""
+    """The typed parameters of :func:`_values`' ``size`` rows, on SQLite: the
+    bounds come already in the column's stored form (:func:`_stored`), so they are
+    bound as they are."""
     return (
         *(bindparam(f"n{i}", type_=Integer) for i in range(size)),
-        *(bindparam(f"s{i}", type_=UTCDateTime) for i in range(size)),
-        *(bindparam(f"e{i}", type_=UTCDateTime) for i in range(size)),
+        *(bindparam(f"s{i}", type_=String) for i in range(size)),
+        *(bindparam(f"e{i}", type_=String) for i in range(size)),
     )
 
 
+def _stored(rows: list[tuple[int, datetime, datetime]]) -> list[tuple[int, str, str]]:
+    """``rows`` with their bounds as SQLite stores ``created_at``, converted by the
+    column type's own bind processing (so the text compares as the stored text
+    does). Done once per zone and day by the cached caller: through the typed
+    parameters, the 60 bounds were converted on every dashboard, about a third of
+    the "on this day" statement's time (bench/profile)."""
+    dialect = sqlite.dialect()
+    convert = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    return [(n, convert(start), convert(stop)) for n, start, stop in rows]
+
+
 def _range_params(rows: list[tuple[int, datetime, datetime]], size: int) -> dict:
+    """The parameters of :func:`_values`' ``size`` rows on SQLite: ``rows``, then
+    empty ranges; the bounds in their stored form (:func:`_stored`)."""
     params = {}
-    for i in range(size):
-        n, start, stop = rows[i] if i < len(rows) else (-1, _UTC_MIN, _UTC_MIN)
+    rows = _stored([*rows, *[(-1, _UTC_MIN, _UTC_MIN)] * (size - len(rows))])
+    for i, (n, start, stop) in enumerate(rows):
         params.update({f"n{i}": n, f"s{i}": start, f"e{i}": stop})
     return params
 
