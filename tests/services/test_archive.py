@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from diary.extensions import db
 from diary.models import Entry, User
-from diary.services import archive, credentials, entries
+from diary.services import archive, credentials, entries, tags
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc
@@ -386,3 +386,65 @@ def test_on_this_day_from_entries_in_hand_matches_the_statement(people):
         held = archive.on_this_day(alice, BERLIN, today, limit, every_entry=everything)
         assert [e.id for e in held] == [e.id for e in asked]
     assert len(archive.on_this_day(alice, BERLIN, today)) == 4
+
+
+# --- the dashboard's start: first page and "on this day" in one statement ---------
+
+@pytest.mark.parametrize("recent", [3, 7, 8, 30])
+def test_first_page_is_the_list_and_on_this_day_together(people, app, recent):
+    # 7 a page (7 entries: no next page; 8: one more; 30: long). Some of "on this
+    # day"'s entries are on the page (a year ago, among the newest), some far
+    # below it, more of them than it shows; bob's never appear.
+    app.config["ENTRIES_PER_PAGE"] = 7
+    alice = people["alice"]
+    today = date(2026, 6, 1)
+    noon = datetime(2026, 6, 1, 10, tzinfo=UTC)
+    write(alice, *(datetime(year, 6, 1, 10, tzinfo=UTC) for year in range(2000, 2012)))
+    write(alice, *(noon - timedelta(days=400 + i) for i in range(10)))  # older than a year
+    write(alice, datetime(2025, 5, 31, 22, 30, tzinfo=UTC))  # 1 June 2025 in Berlin
+    write(alice, *(noon - timedelta(hours=i + 1) for i in range(recent)))
+    write(people["bob"], datetime(2025, 6, 1, 12, tzinfo=UTC), noon)
+
+    page, days = archive.first_page(alice, BERLIN, today)
+
+    expected = entries.list_own_entries(alice)
+    assert [e.id for e in page.entries] == [e.id for e in expected.entries]
+    assert page.next_cursor == expected.next_cursor and page.prev_cursor is None
+    assert [e.id for e in days] == [e.id for e in archive.on_this_day(alice, BERLIN, today)]
+    assert len(days) == archive.ON_THIS_DAY_LIMIT
+    assert {e.user_id for e in page.entries + days} == {alice.id}
+
+
+def test_first_page_is_one_statement_with_the_tags(people, app):
+    alice = people["alice"]
+    entry = Entry(user_id=alice.id, content="#herons at the canal",
+                  created_at=datetime(2025, 6, 1, 12, tzinfo=UTC),
+                  updated_at=datetime(2025, 6, 1, 12, tzinfo=UTC))
+    tags.sync(entry)
+    db.session.add(entry)
+    db.session.commit()
+    assert alice.id  # the user, reloaded after the commit above
+    seen = []
+
+    def record(*args):
+        seen.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page, days = archive.first_page(alice, BERLIN, date(2026, 6, 1))
+        names = [e.tag_names for e in page.entries + days]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len(seen) == 1, seen
+    assert names == ["herons", "herons"]
+    if db.engine.dialect.name == "postgresql":
+        assert len(seen[0]) <= 4096  # psycopg keeps its conversion of shorter texts
+
+
+def test_first_page_refuses_an_actor_who_may_not_read(people):
+    nobody = credentials.Identity(
+        user=db.session.get(User, people["alice"].id), kind=credentials.Kind.SESSION,
+        strength=credentials.Strength.PASSWORD, permissions=frozenset(),
+    )
+    with pytest.raises(entries.EntryAccessDenied):
+        archive.first_page(nobody, BERLIN)

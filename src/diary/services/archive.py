@@ -25,18 +25,19 @@ a seek on the ``(user_id, created_at, id)`` index:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from sqlalchemy import Date, Integer, String, TextClause, bindparam, func, select, text
+from sqlalchemy import Date, Integer, String, TextClause, bindparam, func, select, text, union_all
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import lazyload
 
 from diary.extensions import db
 from diary.models import Entry
 from diary.models.types import UTCDateTime
-from diary.services import entries
+from diary.services import entries, tags
 from diary.services.entries import Action, Actor, Page
 
 # How many earlier years "on this day" looks back, and how many entries it shows.
@@ -147,32 +148,19 @@ def _own(actor: Actor) -> None:
         raise entries.EntryAccessDenied("own")
 
 
-# The statements below take their ranges as bound parameters in a VALUES list, in a
-# few fixed sizes (unused rows are empty ranges), written as SQL text: a statement
-# of one shape is compiled once. (SQLAlchemy's values() construct was compiled again
-# on every call, which cost more than running it; a UNION ALL of one-row SELECTs
-# made PostgreSQL start parallel workers for a handful of rows.) The ranges drive
-# the join: for each range, one seek on the (user_id, created_at, id) index.
+# The statements below are SQL text, so that a statement of one shape is compiled
+# once (SQLAlchemy's values() construct was compiled again on every call, which
+# cost more than running it; a UNION ALL of one-row SELECTs made PostgreSQL start
+# parallel workers for a handful of rows). The ranges drive the join: for each
+# range, one seek on the (user_id, created_at, id) index. A plain SELECT, not
+# WITH: pages that only read are checked to run SELECTs alone
+# (tests/test_database.py).
+#
+# The month counts take their ranges as bound parameters in a VALUES list, in a
+# few fixed sizes (unused rows are empty ranges); its columns are column1,
+# column2, ... as PostgreSQL and SQLite both name them (SQLite takes no column
+# names after its alias).
 _SIZES = (12, 60, _MONTHS_PER_STATEMENT)
-# The columns of a VALUES list in FROM, as PostgreSQL and SQLite both name them
-# (SQLite takes no column names after its alias). A plain SELECT, not WITH: pages
-# that only read are checked to run SELECTs alone (tests/test_database.py).
-_N, _START, _STOP = "column1", "column2", "column3"
-
-
-def _values(size: int) -> str:
-    return ", ".join(f"(:n{i}, :s{i}, :e{i})" for i in range(size))
-
-
-def _range_binds(size: int) -> tuple:
-    """The typed parameters of :func:`_values`' ``size`` rows, on SQLite: the
-    bounds come already in the column's stored form (:func:`_stored`), so they are
-    bound as they are."""
-    return (
-        *(bindparam(f"n{i}", type_=Integer) for i in range(size)),
-        *(bindparam(f"s{i}", type_=String) for i in range(size)),
-        *(bindparam(f"e{i}", type_=String) for i in range(size)),
-    )
 
 
 def _stored(rows: list[tuple[int, datetime, datetime]]) -> list[tuple[int, str, str]]:
@@ -186,14 +174,10 @@ def _stored(rows: list[tuple[int, datetime, datetime]]) -> list[tuple[int, str, 
     return [(n, convert(start), convert(stop)) for n, start, stop in rows]
 
 
-def _range_params(rows: list[tuple[int, datetime, datetime]], size: int) -> dict:
-    """The parameters of :func:`_values`' ``size`` rows on SQLite: ``rows``, then
-    empty ranges; the bounds in their stored form (:func:`_stored`)."""
-    params = {}
-    rows = _stored([*rows, *[(-1, _UTC_MIN, _UTC_MIN)] * (size - len(rows))])
-    for i, (n, start, stop) in enumerate(rows):
-        params.update({f"n{i}": n, f"s{i}": start, f"e{i}": stop})
-    return params
+def _range_json(rows: list[tuple[int, datetime, datetime]]) -> dict:
+    """The ranges of :func:`_ranges_text` on SQLite: one JSON array of ``[number,
+    start, stop]``, the bounds in their stored form (:func:`_stored`)."""
+    return {"ranges": json.dumps([list(row) for row in _stored(rows)])}
 
 
 def _range_arrays(rows: list[tuple[int, datetime, datetime]]) -> dict:
@@ -263,52 +247,116 @@ def _utc_days(start: datetime, end: datetime) -> tuple:
     return start, first, first.date(), last.date(), last, end
 
 
-@lru_cache(maxsize=None)
-def _in_ranges(size: int, dialect: str):
-    """One user's entries in any of ``size`` ranges, newest first, at most
-    ``page_limit``. Ordered by the range first (they are disjoint and numbered
-    newest first, so the order is the same): ordered by ``created_at`` alone, the
-    databases walked the writer's whole index backwards, testing every entry
-    against the ranges, instead of seeking each range.
+def _ranges_text(dialect: str, columns: list[str]) -> TextClause:
+    """One user's entries in any of the bound ranges, newest first, at most
+    ``days_limit``, selecting ``columns`` of ``entry``.
+
+    Ordered by the range first (they are disjoint and come newest first, so the
+    order is the same): ordered by ``created_at`` alone, the databases walked the
+    writer's whole index backwards, testing every entry against the ranges, instead
+    of seeking each range.
+
+    The ranges are few parameters, whatever their number: on PostgreSQL three arrays
+    (:func:`_range_arrays`), on SQLite one JSON array read by ``json_each``
+    (:func:`_range_json`). As 90 parameters (a ``VALUES`` list of 30 rows), each was
+    handled in Python on every call, by SQLAlchemy and the driver, at more than the
+    database's own time for the statement; and with PostgreSQL's casts the text
+    passed the 4,096 characters up to which psycopg keeps its conversion of the
+    placeholders, which it then redid on every call.
 
     On PostgreSQL each range is a ``LATERAL`` subquery of its own, newest first and
     limited: with a plain join the planner may (and on a fresh 1.1-million-entry
     database did: 300 ms) read all of a writer's 100,000 entries and test each
     against the ranges; ``LATERAL`` leaves it one index seek per range (0.3 ms).
-    SQLite has no ``LATERAL``; its planner drives the join from the ranges, a
-    VALUES list of ``size`` rows (on PostgreSQL the ranges are arrays, any number)."""
-    columns = ", ".join(f"entry.{c.name}" for c in Entry.__table__.columns)
-    range_match = (
-        f"entry.user_id = :owner_id AND entry.created_at >= ranges.{_START} "
-        f"AND entry.created_at < ranges.{_STOP}"
-    )
+    SQLite has no ``LATERAL``; its planner drives the join from the ranges, one
+    seek each."""
+    selected = ", ".join(f"entry.{c}" for c in columns)
     if dialect == "postgresql":
-        # The ranges as three arrays (_range_arrays), not 3 x size parameters: the
-        # statement's text stays under the length up to which psycopg keeps its
-        # conversion of the placeholders (4,096 characters), which it otherwise
-        # redid on every call, at about a third of the statement's time.
+        inner = ", ".join(f"entry.{c}" for c in dict.fromkeys([*columns, "id", "created_at"]))
         source = (
             "unnest(CAST(:range_numbers AS INTEGER[]), CAST(:range_starts AS TIMESTAMPTZ[]), "
-            f"CAST(:range_stops AS TIMESTAMPTZ[])) AS ranges({_N}, {_START}, {_STOP}) "
-            f"CROSS JOIN LATERAL (SELECT {columns} FROM entry WHERE {range_match} "
-            "ORDER BY entry.created_at DESC, entry.id DESC LIMIT :page_limit) AS entry"
+            "CAST(:range_stops AS TIMESTAMPTZ[])) AS ranges(n, start, stop) "
+            f"CROSS JOIN LATERAL (SELECT {inner} FROM entry WHERE entry.user_id = :owner_id "
+            "AND entry.created_at >= ranges.start AND entry.created_at < ranges.stop "
+            "ORDER BY entry.created_at DESC, entry.id DESC LIMIT :days_limit) AS entry"
         )
+        newest_range = "ranges.n DESC"
         ranges = tuple(
             bindparam(name, type_=String) for name in ("range_numbers", "range_starts", "range_stops")
         )
     else:
-        source = f"(VALUES {_values(size)}) AS ranges JOIN entry ON {range_match}"
-        ranges = _range_binds(size)
-    statement = (
-        text(
-            f"SELECT {columns} FROM {source} "
-            f"ORDER BY ranges.{_N} DESC, entry.created_at DESC, entry.id DESC LIMIT :page_limit"
+        source = (
+            "json_each(:ranges) AS ranges JOIN entry ON entry.user_id = :owner_id "
+            "AND entry.created_at >= json_extract(ranges.value, '$[1]') "
+            "AND entry.created_at < json_extract(ranges.value, '$[2]')"
         )
-        .bindparams(bindparam("owner_id", type_=Integer), *ranges)
-        .columns(*Entry.__table__.columns)
+        newest_range = "ranges.key"  # the array's order
+        ranges = (bindparam("ranges", type_=String),)
+    return text(
+        f"SELECT {selected} FROM {source} "
+        f"ORDER BY {newest_range}, entry.created_at DESC, entry.id DESC LIMIT :days_limit"
+    ).bindparams(bindparam("owner_id", type_=Integer), *ranges)
+
+
+@lru_cache(maxsize=None)
+def _in_ranges(dialect: str):
+    """:func:`_ranges_text` loading whole entries (without their tags)."""
+    statement = _ranges_text(dialect, [c.name for c in Entry.__table__.columns]).columns(
+        *Entry.__table__.columns
     )
     # The list shows text and dates, not tags: no second statement for them.
     return select(Entry).from_statement(statement).options(lazyload(Entry.tag_links))
+
+
+@lru_cache(maxsize=None)
+def _first_page_and_days(dialect: str):
+    """The dashboard's one statement (:func:`first_page`): the entries whose ids are
+    among the writer's newest ``page_limit`` or "on this day"'s, newest first, with
+    their tags. Each part is an index walk of its own (the page: the newest end of
+    the writer's ``(user_id, created_at, id)`` range; the days: one seek per year),
+    and the entries are then read by primary key."""
+    page = (
+        select(Entry.id)
+        .where(Entry.user_id == bindparam("owner_id"))
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(bindparam("page_limit"))
+        .subquery()
+    )
+    days = _ranges_text(dialect, ["id"]).columns(Entry.id).subquery()
+    chosen = union_all(select(page.c.id), select(days.c.id))
+    return (
+        select(Entry)
+        .options(*tags.WITH_NAMES)
+        .where(Entry.id.in_(chosen))
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+    )
+
+
+def first_page(actor: Actor, zone: tzinfo, today: date | None = None) -> tuple[Page, list[Entry]]:
+    """Return the dashboard's start: the first page of ``actor``'s entries, as
+    :func:`diary.services.entries.list_own_entries` gives it, and "on this day"
+    (:func:`on_this_day`), in one statement.
+
+    The statement reads the page's entries (one more than a page, to know whether
+    there is a next) and "on this day"'s, newest first: every entry of the second
+    kind that is not on the page is older than all of the page's, so the page is
+    the first rows, and "on this day" is sorted out of all of them.
+
+    :raises EntryAccessDenied: the actor may not read their own entries.
+    """
+    _own(actor)
+    today = today or datetime.now(timezone.utc).astimezone(zone).date()
+    limit = entries.per_page()
+    dialect = db.session.get_bind().dialect.name
+    params = {
+        "owner_id": actor.id,
+        "page_limit": limit + 1,
+        "days_limit": ON_THIS_DAY_LIMIT,
+        **_earlier_days(zone, today, dialect),
+    }
+    rows = list(db.session.scalars(_first_page_and_days(dialect), params))
+    page = entries.page_of(rows[: limit + 1], limit)
+    return page, on_this_day(actor, zone, today, every_entry=rows)
 
 
 def month_counts(actor: Actor, zone: tzinfo) -> list[Year]:
@@ -431,8 +479,8 @@ def on_this_day(
         found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
         return found[:limit]
     dialect = db.session.get_bind().dialect.name
-    params = {"owner_id": actor.id, "page_limit": limit, **_earlier_days(zone, today, dialect)}
-    statement = _in_ranges(ON_THIS_DAY_YEARS, dialect)
+    params = {"owner_id": actor.id, "days_limit": limit, **_earlier_days(zone, today, dialect)}
+    statement = _in_ranges(dialect)
     return list(db.session.scalars(statement, params))
 
 
@@ -450,4 +498,4 @@ def _earlier_days(zone: tzinfo, today: date, dialect: str) -> dict:
         rows.append((year, local_midnight(zone, day), local_midnight(zone, day + timedelta(days=1))))
     if dialect == "postgresql":
         return _range_arrays(rows)
-    return _range_params(rows, ON_THIS_DAY_YEARS)
+    return _range_json(rows)

@@ -448,7 +448,7 @@ def _page(
 ) -> Page:
     """Run ``query`` (one of the statements above) with ``params`` for one page:
     older than ``cursor``, or else newer than ``after``, or else the newest."""
-    limit = limit or int(current_app.config["ENTRIES_PER_PAGE"])
+    limit = limit or per_page()
     if tag is not None:
         tag = tags.normalize(tag.removeprefix("#")) if is_storable(tag) else None
         if tag is None:
@@ -491,7 +491,17 @@ def _page(
             return Page(rows, encode_cursor(rows[-1]))
         # Fewer than a page newer than the cursor: that is the newest page, shown
         # whole as the list shows it without a cursor.
-    rows = list(db.session.scalars(filtered, bound))
+    return page_of(list(db.session.scalars(filtered, bound)), limit)
+
+
+def per_page() -> int:
+    """Return how many entries a page shows (setting ``ENTRIES_PER_PAGE``)."""
+    return int(current_app.config["ENTRIES_PER_PAGE"])
+
+
+def page_of(rows: list[Entry], limit: int) -> Page:
+    """Return the first page: ``rows`` are the newest ``limit + 1`` entries of a
+    list (fewer if it has no more), newest first."""
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1]) if more else None)

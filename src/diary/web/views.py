@@ -57,12 +57,12 @@ def _dashboard(form: EntryForm, status: int = 200):
     # ?tag=herons: only the entries tagged #herons (the links of rendered tags).
     tag = request.args.get("tag") or None
     try:
-        page = entries.list_own_entries(actor, before, tag=tag, after=after)
-        # "On this day" on the first page of all entries only: one statement more
-        # there, none when that page holds every entry.
-        earlier = [] if before or after or tag else archive.on_this_day(
-            actor, user_zone(), every_entry=None if page.next_cursor else page.entries
-        )
+        if before or after or tag:
+            page, earlier = entries.list_own_entries(actor, before, tag=tag, after=after), []
+        else:
+            # "On this day" on the first page of all entries only, in the same
+            # statement as the page.
+            page, earlier = archive.first_page(actor, user_zone())
     except entries.InvalidCursor:
         abort(400, "That page link is not valid.")
     except entries.EntryAccessDenied:
