@@ -112,9 +112,12 @@ class _DiarySessions:
         """
         if getattr(session, "store_unavailable", False):
             return
-        self._finish_request_transaction()
+        stale = getattr(session, "stale_keys", ())
+        if stale or self.should_set_storage(app, session):
+            # Only when the store will be written: most requests leave it as it is.
+            self._finish_request_transaction()
         try:
-            for key in getattr(session, "stale_keys", ()):
+            for key in stale:
                 self._delete_session(key)
             super().save_session(app, session, response)
         except unavailable.ERRORS as error:
