@@ -19,8 +19,9 @@ a seek on the ``(user_id, created_at, id)`` index:
   ZONE`` in a ``GROUP BY`` would be, and SQLite has nothing to compute it with);
 - a month's page is the entry list with a range condition, plus one statement for
   the neighbouring months;
-- "on this day" is one statement: the day's range in each of 30 earlier years,
-  joined the same way.
+- "on this day" is the day's range in each of 30 earlier years, joined the same
+  way; on the dashboard it comes in the statement of the first page
+  (:func:`first_page`).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from diary.services import entries, tags
 from diary.services.entries import Action, Actor, Page
 
 # How many earlier years "on this day" looks back, and how many entries it shows.
-# Each year is a range bound to the dashboard's statement: 30 cost about as much as
-# the page of entries itself on SQLite (100 cost four times as much).
+# Each year is one index seek in the dashboard's statement: on SQLite the 30 of
+# them take the database about twice as long as reading the page of entries.
 ON_THIS_DAY_YEARS = 30
 ON_THIS_DAY_LIMIT = 5
 # Month ranges per counting statement: 20 years (bind parameters stay few).
