@@ -462,8 +462,8 @@ def on_this_day(
     (in ``zone``'s calendar) in the :data:`ON_THIS_DAY_YEARS` earlier years, newest
     first. On 29 February only leap years have that day.
 
-    One statement; none when the caller already holds ``every_entry`` of the actor
-    (the dashboard's first page when there is no next one): those are sorted out
+    One statement; none when the caller already holds every entry that could be
+    among them (``every_entry``, as :func:`first_page` does): those are sorted out
     here instead.
 
     :raises EntryAccessDenied: the actor may not read their own entries.
