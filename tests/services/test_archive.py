@@ -199,7 +199,7 @@ def test_the_archive_needs_the_right_to_read_ones_own_entries(ctx):
     with pytest.raises(entries.EntryAccessDenied):
         archive.month_entries(Nobody(), UTC, 2026, 5)
     with pytest.raises(entries.EntryAccessDenied):
-        archive.on_this_day(Nobody(), UTC)
+        archive.first_page(Nobody(), UTC)
 
 
 # --- a month's entries -----------------------------------------------------------
@@ -245,7 +245,11 @@ def test_a_month_pages_back_and_forth(people, app):
     assert back[::-1] == pages
 
 
-# --- on this day -----------------------------------------------------------------
+# --- on this day (the dashboard's first_page) -------------------------------------
+
+def on_this_day(actor, zone, today, limit=archive.ON_THIS_DAY_LIMIT):
+    return archive.first_page(actor, zone, today, days_limit=limit)[1]
+
 
 def test_on_this_day_shows_the_same_local_day_in_earlier_years_only(people):
     alice = people["alice"]
@@ -260,11 +264,12 @@ def test_on_this_day_shows_the_same_local_day_in_earlier_years_only(people):
         datetime(2026, 6, 1, 8, tzinfo=UTC),  # today: not an earlier year
         datetime(2025, 5, 31, 21, 30, tzinfo=UTC),  # 31 May in Berlin
         datetime(2025, 6, 2, 12, tzinfo=UTC),
+        datetime(1995, 6, 1, 12, tzinfo=UTC),  # 31 years ago: too long ago
     )
     write(people["bob"], datetime(2023, 6, 1, 12, tzinfo=UTC))
-    found = archive.on_this_day(alice, BERLIN, today)
+    found = on_this_day(alice, BERLIN, today)
     assert [e.id for e in found] == [last_year, two_years_ago]
-    assert archive.on_this_day(alice, BERLIN, today, limit=1)[0].id == last_year
+    assert [e.id for e in on_this_day(alice, BERLIN, today, limit=1)] == [last_year]
 
 
 def test_on_this_day_bounds_are_the_local_midnights_to_the_microsecond(people):
@@ -276,38 +281,27 @@ def test_on_this_day_bounds_are_the_local_midnights_to_the_microsecond(people):
     stop = start + timedelta(days=1)
     first, last = write(alice, start, stop - timedelta(microseconds=1))
     write(alice, start - timedelta(microseconds=1), stop)
-    found = archive.on_this_day(alice, BERLIN, date(2026, 6, 1))
+    found = on_this_day(alice, BERLIN, date(2026, 6, 1))
     assert [e.id for e in found] == [last, first]
 
 
 def test_on_29_february_only_leap_years_have_the_day(people):
     (leap,) = write(people["alice"], datetime(2024, 2, 29, 12, tzinfo=UTC))
     (plain,) = write(people["alice"], datetime(2023, 2, 28, 12, tzinfo=UTC))
-    assert [e.id for e in archive.on_this_day(people["alice"], UTC, date(2028, 2, 29))] == [leap]
+    assert [e.id for e in on_this_day(people["alice"], UTC, date(2028, 2, 29))] == [leap]
     # 28 February is its own day, leap year or not.
-    assert [e.id for e in archive.on_this_day(people["alice"], UTC, date(2027, 2, 28))] == [plain]
+    assert [e.id for e in on_this_day(people["alice"], UTC, date(2027, 2, 28))] == [plain]
 
 
-def test_on_this_day_is_one_statement(people, app):
-    write(people["alice"], datetime(2025, 6, 1, 12, tzinfo=UTC))
-    assert people["alice"].id  # the user, reloaded after the commit above
-    seen = []
-
-    def record(*args):
-        seen.append(args[2])
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert len(archive.on_this_day(people["alice"], BERLIN, date(2026, 6, 1))) == 1
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    assert len(seen) == 1
-    if db.engine.dialect.name == "postgresql":
-        # The ranges go as three arrays: psycopg keeps its conversion of a
-        # statement's placeholders only for texts up to 4,096 characters, and redid
-        # it on every call for the 90-parameter VALUES list this replaced.
-        assert len(seen[0]) <= 4096
-        assert seen[0].count("%(") < 10
+def test_on_this_day_far_below_the_page_comes_newest_first_up_to_its_limit(people, app):
+    # The page holds only today's entries; "on this day" is read by its ranges.
+    app.config["ENTRIES_PER_PAGE"] = 3
+    alice = people["alice"]
+    years = write(alice, *(datetime(year, 6, 1, 12, tzinfo=UTC) for year in range(2019, 2026)))
+    write(alice, *(datetime(2026, 6, 1, 8, minute, tzinfo=UTC) for minute in range(5)))
+    today = date(2026, 6, 1)
+    for limit in (5, 2):
+        assert [e.id for e in on_this_day(alice, UTC, today, limit)] == years[::-1][:limit]
 
 
 # --- newer/older on the entry lists -------------------------------------------------
@@ -366,26 +360,29 @@ def test_a_date_range_limits_the_list(people):
     assert [e.id for e in page.entries] == [ids[2], ids[1]]
 
 
-def test_on_this_day_from_entries_in_hand_matches_the_statement(people):
+def test_on_this_day_among_the_page_counts_only_earlier_years_of_the_day(people, app):
+    # Everything on one page: "on this day" is sorted out of the page's rows too.
+    app.config["ENTRIES_PER_PAGE"] = 100
     alice = people["alice"]
-    write(
+    last_year, afternoon, morning, thirty_years_ago = write(
         alice,
         datetime(2025, 5, 31, 22, 30, tzinfo=UTC),  # 1 June 2025 in Berlin
         datetime(2024, 6, 1, 12, tzinfo=UTC),
         datetime(2024, 6, 1, 8, tzinfo=UTC),
-        datetime(2026, 6, 1, 8, tzinfo=UTC),  # this year
-        datetime(2025, 5, 31, 21, 30, tzinfo=UTC),  # 31 May in Berlin
-        datetime(1990, 6, 1, 12, tzinfo=UTC),  # more than 30 years ago
         datetime(1996, 6, 1, 12, tzinfo=UTC),
     )
+    write(
+        alice,
+        datetime(2026, 6, 1, 8, tzinfo=UTC),  # this year
+        datetime(2025, 5, 31, 21, 30, tzinfo=UTC),  # 31 May in Berlin
+        datetime(1995, 6, 1, 12, tzinfo=UTC),  # 31 years ago
+    )
     write(people["bob"], datetime(2023, 6, 1, 12, tzinfo=UTC))
-    everything = entries.list_own_entries(alice, limit=100).entries
     today = date(2026, 6, 1)
-    for limit in (5, 2):
-        asked = archive.on_this_day(alice, BERLIN, today, limit)
-        held = archive.on_this_day(alice, BERLIN, today, limit, every_entry=everything)
-        assert [e.id for e in held] == [e.id for e in asked]
-    assert len(archive.on_this_day(alice, BERLIN, today)) == 4
+    page, days = archive.first_page(alice, BERLIN, today)
+    assert len(page.entries) == 7
+    assert [e.id for e in days] == [last_year, afternoon, morning, thirty_years_ago]
+    assert [e.id for e in on_this_day(alice, BERLIN, today, 2)] == [last_year, afternoon]
 
 
 # --- the dashboard's start: first page and "on this day" in one statement ---------
@@ -399,9 +396,9 @@ def test_first_page_is_the_list_and_on_this_day_together(people, app, recent):
     alice = people["alice"]
     today = date(2026, 6, 1)
     noon = datetime(2026, 6, 1, 10, tzinfo=UTC)
-    write(alice, *(datetime(year, 6, 1, 10, tzinfo=UTC) for year in range(2000, 2012)))
+    years = write(alice, *(datetime(year, 6, 1, 10, tzinfo=UTC) for year in range(2000, 2012)))
     write(alice, *(noon - timedelta(days=400 + i) for i in range(10)))  # older than a year
-    write(alice, datetime(2025, 5, 31, 22, 30, tzinfo=UTC))  # 1 June 2025 in Berlin
+    (last_year,) = write(alice, datetime(2025, 5, 31, 22, 30, tzinfo=UTC))  # 1 June 2025 in Berlin
     write(alice, *(noon - timedelta(hours=i + 1) for i in range(recent)))
     write(people["bob"], datetime(2025, 6, 1, 12, tzinfo=UTC), noon)
 
@@ -410,8 +407,7 @@ def test_first_page_is_the_list_and_on_this_day_together(people, app, recent):
     expected = entries.list_own_entries(alice)
     assert [e.id for e in page.entries] == [e.id for e in expected.entries]
     assert page.next_cursor == expected.next_cursor and page.prev_cursor is None
-    assert [e.id for e in days] == [e.id for e in archive.on_this_day(alice, BERLIN, today)]
-    assert len(days) == archive.ON_THIS_DAY_LIMIT
+    assert [e.id for e in days] == [last_year, *years[::-1]][: archive.ON_THIS_DAY_LIMIT]
     assert {e.user_id for e in page.entries + days} == {alice.id}
 
 
@@ -439,6 +435,7 @@ def test_first_page_is_one_statement_with_the_tags(people, app):
     assert names == ["herons", "herons"]
     if db.engine.dialect.name == "postgresql":
         assert len(seen[0]) <= 4096  # psycopg keeps its conversion of shorter texts
+        assert seen[0].count("%(") < 10  # the ranges as three arrays, not 90 values
 
 
 def test_first_page_refuses_an_actor_who_may_not_read(people):

@@ -20,8 +20,7 @@ a seek on the ``(user_id, created_at, id)`` index:
 - a month's page is the entry list with a range condition, plus one statement for
   the neighbouring months;
 - "on this day" is the day's range in each of 30 earlier years, joined the same
-  way; on the dashboard it comes in the statement of the first page
-  (:func:`first_page`).
+  way, in the statement of the dashboard's first page (:func:`first_page`).
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from sqlalchemy import Date, Integer, String, TextClause, bindparam, func, select, text, union_all
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import lazyload
 
 from diary.extensions import db
 from diary.models import Entry
@@ -176,13 +174,13 @@ def _stored(rows: list[tuple[int, datetime, datetime]]) -> list[tuple[int, str, 
 
 
 def _range_json(rows: list[tuple[int, datetime, datetime]]) -> dict:
-    """The ranges of :func:`_ranges_text` on SQLite: one JSON array of ``[number,
-    start, stop]``, the bounds in their stored form (:func:`_stored`)."""
-    return {"ranges": json.dumps([list(row) for row in _stored(rows)])}
+    """The ranges of :func:`_ranges_text` on SQLite: one JSON array of ``[start,
+    stop]``, the bounds in their stored form (:func:`_stored`), newest first."""
+    return {"ranges": json.dumps([[start, stop] for _, start, stop in _stored(rows)])}
 
 
 def _range_arrays(rows: list[tuple[int, datetime, datetime]]) -> dict:
-    """The ranges of :func:`_in_ranges` on PostgreSQL: three arrays, as many
+    """The ranges of :func:`_ranges_text` on PostgreSQL: three arrays, as many
     elements as there are ranges, each as the text of an array literal that the
     statement casts (``{2025,2024}``, ``{2025-06-01T00:00:00+00:00,…}``).
 
@@ -248,9 +246,9 @@ def _utc_days(start: datetime, end: datetime) -> tuple:
     return start, first, first.date(), last.date(), last, end
 
 
-def _ranges_text(dialect: str, columns: list[str]) -> TextClause:
-    """One user's entries in any of the bound ranges, newest first, at most
-    ``days_limit``, selecting ``columns`` of ``entry``.
+def _ranges_text(dialect: str) -> TextClause:
+    """The ids of one user's entries in any of the bound ranges, newest first, at
+    most ``days_limit``.
 
     Ordered by the range first (they are disjoint and come newest first, so the
     order is the same): ordered by ``created_at`` alone, the databases walked the
@@ -271,13 +269,11 @@ def _ranges_text(dialect: str, columns: list[str]) -> TextClause:
     against the ranges; ``LATERAL`` leaves it one index seek per range (0.3 ms).
     SQLite has no ``LATERAL``; its planner drives the join from the ranges, one
     seek each."""
-    selected = ", ".join(f"entry.{c}" for c in columns)
     if dialect == "postgresql":
-        inner = ", ".join(f"entry.{c}" for c in dict.fromkeys([*columns, "id", "created_at"]))
         source = (
             "unnest(CAST(:range_numbers AS INTEGER[]), CAST(:range_starts AS TIMESTAMPTZ[]), "
             "CAST(:range_stops AS TIMESTAMPTZ[])) AS ranges(n, start, stop) "
-            f"CROSS JOIN LATERAL (SELECT {inner} FROM entry WHERE entry.user_id = :owner_id "
+            "CROSS JOIN LATERAL (SELECT entry.id, entry.created_at FROM entry WHERE entry.user_id = :owner_id "
             "AND entry.created_at >= ranges.start AND entry.created_at < ranges.stop "
             "ORDER BY entry.created_at DESC, entry.id DESC LIMIT :days_limit) AS entry"
         )
@@ -288,25 +284,15 @@ def _ranges_text(dialect: str, columns: list[str]) -> TextClause:
     else:
         source = (
             "json_each(:ranges) AS ranges JOIN entry ON entry.user_id = :owner_id "
-            "AND entry.created_at >= json_extract(ranges.value, '$[1]') "
-            "AND entry.created_at < json_extract(ranges.value, '$[2]')"
+            "AND entry.created_at >= json_extract(ranges.value, '$[0]') "
+            "AND entry.created_at < json_extract(ranges.value, '$[1]')"
         )
         newest_range = "ranges.key"  # the array's order
         ranges = (bindparam("ranges", type_=String),)
     return text(
-        f"SELECT {selected} FROM {source} "
+        f"SELECT entry.id FROM {source} "
         f"ORDER BY {newest_range}, entry.created_at DESC, entry.id DESC LIMIT :days_limit"
     ).bindparams(bindparam("owner_id", type_=Integer), *ranges)
-
-
-@lru_cache(maxsize=None)
-def _in_ranges(dialect: str):
-    """:func:`_ranges_text` loading whole entries (without their tags)."""
-    statement = _ranges_text(dialect, [c.name for c in Entry.__table__.columns]).columns(
-        *Entry.__table__.columns
-    )
-    # The list shows text and dates, not tags: no second statement for them.
-    return select(Entry).from_statement(statement).options(lazyload(Entry.tag_links))
 
 
 @lru_cache(maxsize=None)
@@ -319,24 +305,28 @@ def _first_page_and_days(dialect: str):
     page = (
         select(Entry.id)
         .where(Entry.user_id == bindparam("owner_id"))
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .order_by(*entries.NEWEST_FIRST)
         .limit(bindparam("page_limit"))
         .subquery()
     )
-    days = _ranges_text(dialect, ["id"]).columns(Entry.id).subquery()
+    days = _ranges_text(dialect).columns(Entry.id).subquery()
     chosen = union_all(select(page.c.id), select(days.c.id))
     return (
         select(Entry)
         .options(*tags.WITH_NAMES)
         .where(Entry.id.in_(chosen))
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .order_by(*entries.NEWEST_FIRST)
     )
 
 
-def first_page(actor: Actor, zone: tzinfo, today: date | None = None) -> tuple[Page, list[Entry]]:
-    """Return the dashboard's start: the first page of ``actor``'s entries, as
-    :func:`diary.services.entries.list_own_entries` gives it, and "on this day"
-    (:func:`on_this_day`), in one statement.
+def first_page(
+    actor: Actor, zone: tzinfo, today: date | None = None, days_limit: int = ON_THIS_DAY_LIMIT
+) -> tuple[Page, list[Entry]]:
+    """Return the dashboard's start, in one statement: the first page of ``actor``'s
+    entries, as :func:`diary.services.entries.list_own_entries` gives it, and "on
+    this day": up to ``days_limit`` of their entries written on today's month and
+    day (in ``zone``'s calendar) in the :data:`ON_THIS_DAY_YEARS` earlier years,
+    newest first. On 29 February only leap years have that day.
 
     The statement reads the page's entries (one more than a page, to know whether
     there is a next) and "on this day"'s, newest first: every entry of the second
@@ -352,12 +342,25 @@ def first_page(actor: Actor, zone: tzinfo, today: date | None = None) -> tuple[P
     params = {
         "owner_id": actor.id,
         "page_limit": limit + 1,
-        "days_limit": ON_THIS_DAY_LIMIT,
+        "days_limit": days_limit,
         **_earlier_days(zone, today, dialect),
     }
     rows = list(db.session.scalars(_first_page_and_days(dialect), params))
-    page = entries.page_of(rows[: limit + 1], limit)
-    return page, on_this_day(actor, zone, today, every_entry=rows)
+    return entries.page_of(rows[: limit + 1], limit), _on_this_day(rows, zone, today, days_limit)
+
+
+def _on_this_day(rows: list[Entry], zone: tzinfo, today: date, limit: int) -> list[Entry]:
+    """The entries of ``rows`` (newest first) written on ``today``'s month and day in
+    ``zone``'s calendar in the earlier years, at most ``limit``."""
+    first_year = today.year - ON_THIS_DAY_YEARS
+    found = []
+    for entry in rows:
+        day = entry.created_at.astimezone(zone).date()
+        if (day.month, day.day) == (today.month, today.day) and first_year <= day.year < today.year:
+            found.append(entry)
+            if len(found) == limit:
+                break
+    return found
 
 
 def month_counts(actor: Actor, zone: tzinfo) -> list[Year]:
@@ -450,45 +453,10 @@ def month_entries(
     )
 
 
-def on_this_day(
-    actor: Actor,
-    zone: tzinfo,
-    today: date | None = None,
-    limit: int = ON_THIS_DAY_LIMIT,
-    *,
-    every_entry: list[Entry] | None = None,
-) -> list[Entry]:
-    """Return up to ``limit`` of ``actor``'s entries written on today's month and day
-    (in ``zone``'s calendar) in the :data:`ON_THIS_DAY_YEARS` earlier years, newest
-    first. On 29 February only leap years have that day.
-
-    One statement; none when the caller already holds every entry that could be
-    among them (``every_entry``, as :func:`first_page` does): those are sorted out
-    here instead.
-
-    :raises EntryAccessDenied: the actor may not read their own entries.
-    """
-    _own(actor)
-    today = today or datetime.now(timezone.utc).astimezone(zone).date()
-    if every_entry is not None:
-        first_year = today.year - ON_THIS_DAY_YEARS
-        found = []
-        for entry in every_entry:
-            day = entry.created_at.astimezone(zone).date()
-            if (day.month, day.day) == (today.month, today.day) and first_year <= day.year < today.year:
-                found.append(entry)
-        found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
-        return found[:limit]
-    dialect = db.session.get_bind().dialect.name
-    params = {"owner_id": actor.id, "days_limit": limit, **_earlier_days(zone, today, dialect)}
-    statement = _in_ranges(dialect)
-    return list(db.session.scalars(statement, params))
-
-
 @lru_cache(maxsize=64)
 def _earlier_days(zone: tzinfo, today: date, dialect: str) -> dict:
-    """The bound ranges of ``today``'s month and day in earlier years (for
-    :func:`_in_ranges` on ``dialect``): the same for every writer in ``zone`` all
+    """The bound ranges of ``today``'s month and day in earlier years, newest first
+    (for :func:`_ranges_text` on ``dialect``): the same for every writer in ``zone`` all
     day, so computed once."""
     rows = []
     for year in range(today.year - 1, max(today.year - ON_THIS_DAY_YEARS, 1) - 1, -1):

@@ -132,20 +132,21 @@ class Action(enum.Enum):
 # The statements behind the entry lists, built once with bound parameters: building a
 # statement and its cache key on every call cost more than running it
 # (bench/dashboard). A search or a cursor adds its condition to a copy.
-_NEWEST_FIRST = (Entry.created_at.desc(), Entry.id.desc())
+# Newest first, the id breaking ties: every list's order (the archive's too).
+NEWEST_FIRST = (Entry.created_at.desc(), Entry.id.desc())
 _PAGE_LIMIT = bindparam("page_limit")
 # Every entry comes with its tags in the same statement (tags.WITH_NAMES).
 _ENTRIES_OF_USER = (
     select(Entry)
     .options(*tags.WITH_NAMES)
     .where(Entry.user_id == bindparam("owner_id"))
-    .order_by(*_NEWEST_FIRST)
+    .order_by(*NEWEST_FIRST)
     .limit(_PAGE_LIMIT)
 )
 _ALL_ENTRIES = (
     select(Entry)
     .options(joinedload(Entry.author), *tags.WITH_NAMES)
-    .order_by(*_NEWEST_FIRST)
+    .order_by(*NEWEST_FIRST)
     .limit(_PAGE_LIMIT)
 )
 
