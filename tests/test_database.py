@@ -3,9 +3,11 @@ PostgreSQL, with the connection settings and indexes Diary relies on."""
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -124,37 +126,53 @@ def test_the_app_never_creates_tables_itself():
 # --- Pages that only read run without a transaction (database.reads_only) ----------
 
 
+def _backend(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+def _in_transaction(dbapi_connection) -> bool:
+    """Whether the driver's connection is inside a database transaction."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return dbapi_connection.in_transaction
+    return dbapi_connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+
 @pytest.fixture
 def statement_modes(app):
     """Record, for each SQL statement the app runs, the isolation level it ran
-    under ("AUTOCOMMIT" or the backend's default); return the list, emptied by the
-    test when it wants to look at one request only.
+    under ("AUTOCOMMIT" or the backend's default), its verb, and whether the
+    database connection was inside a transaction after it; return the list,
+    emptied by the test when it wants to look at one request only.
 
     The session store's statements are left out: they run on a connection of their
-    own, always in autocommit (diary.security.session_store, tested there)."""
-    modes: list[tuple[str, str]] = []
+    own (diary.security.session_store, tested there)."""
+    modes: list[tuple[str, str, bool]] = []
 
     def record(conn, _cursor, statement, *_args):
         if "session_store" in statement:
             return
         level = conn.get_execution_options().get("isolation_level", "default")
-        modes.append((level, statement.split()[0].upper()))
+        in_transaction = _in_transaction(conn.connection.dbapi_connection)
+        modes.append((level, statement.split()[0].upper(), in_transaction))
 
     with app.app_context():
         engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
+    sa.event.listen(engine, "after_cursor_execute", record)
     yield modes
-    sa.event.remove(engine, "before_cursor_execute", record)
+    sa.event.remove(engine, "after_cursor_execute", record)
 
 
-def test_the_dashboard_reads_in_autocommit(client, auth, demo_users, statement_modes):
+def test_the_dashboard_reads_without_a_transaction(app, client, auth, demo_users, statement_modes):
     auth.login()
     client.post("/new_entry", data={"content": "hello", "csrf_token": csrf_token(client, "/")})
     statement_modes.clear()
     assert client.get("/").status_code == 200
     assert statement_modes, "the dashboard ran no statement"
-    assert {level for level, _ in statement_modes} == {"AUTOCOMMIT"}
-    assert {verb for _, verb in statement_modes} == {"SELECT"}
+    assert {verb for _, verb, _ in statement_modes} == {"SELECT"}
+    assert not any(in_transaction for _, _, in_transaction in statement_modes)
+    if _backend(app) == "postgresql":
+        assert {level for level, _, _ in statement_modes} == {"AUTOCOMMIT"}
 
 
 def test_a_post_still_runs_in_a_transaction(client, auth, demo_users, statement_modes):
@@ -163,15 +181,39 @@ def test_a_post_still_runs_in_a_transaction(client, auth, demo_users, statement_
     statement_modes.clear()
     response = client.post("/new_entry", data={"content": "in a transaction", "csrf_token": token})
     assert response.status_code == 302
-    assert ("default", "INSERT") in statement_modes
-    assert all(level != "AUTOCOMMIT" for level, _ in statement_modes)
+    assert ("default", "INSERT", True) in statement_modes
+    assert all(level != "AUTOCOMMIT" for level, _, _ in statement_modes)
 
 
-def test_pages_not_marked_keep_their_transaction(client, auth, demo_users, statement_modes):
+def test_reading_pages_leave_sqlites_isolation_level_alone(
+    app, client, auth, demo_users, monkeypatch
+):
+    """On SQLite a read opens no transaction anyway, and setting the isolation level
+    back (PRAGMA read_uncommitted) expires every prepared statement of the
+    connection: neither the reading pages nor the session store switch it."""
+    with app.app_context():
+        dialect = db.engine.dialect
+    if dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL's reading pages run in autocommit")
+    auth.login()
+    client.post("/new_entry", data={"content": "hello", "csrf_token": csrf_token(client, "/")})
+    switched = []
+    real = dialect.set_isolation_level
+    monkeypatch.setattr(
+        dialect, "set_isolation_level", lambda conn, level: switched.append(level) or real(conn, level)
+    )
+    for path in ("/", "/", "/account", "/archive"):
+        assert client.get(path).status_code == 200, path
+    assert switched == []
+
+
+def test_pages_not_marked_keep_their_transaction(app, client, auth, demo_users, statement_modes):
     auth.login()
     statement_modes.clear()
     assert client.get("/account/tokens").status_code == 200
-    assert statement_modes and all(level == "default" for level, _ in statement_modes)
+    assert statement_modes and all(level == "default" for level, _, _ in statement_modes)
+    if _backend(app) == "postgresql":
+        assert any(in_transaction for _, _, in_transaction in statement_modes)
 
 
 def test_a_session_already_in_a_transaction_is_left_alone(app, demo_users):

@@ -167,8 +167,13 @@ class DatabaseSessionInterface(_DiarySessions, ServerSideSessionInterface):
 
     @staticmethod
     def _connect():
-        # Autocommit: each statement stands alone, and a read opens no transaction
-        # (on PostgreSQL that saves the BEGIN and ROLLBACK round trips).
+        # Each use stands alone, and a read opens no transaction. On PostgreSQL:
+        # autocommit, which saves the BEGIN and ROLLBACK round trips. On SQLite the
+        # driver opens no transaction for a SELECT anyway, and a block that writes
+        # commits at its end; switching to autocommit there would expire the
+        # connection's prepared statements each time (see database.reads_only).
+        if db.engine.dialect.name == "sqlite":
+            return db.engine.begin()
         return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
