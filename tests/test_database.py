@@ -15,6 +15,7 @@ from alembic.migration import MigrationContext
 
 from diary import database
 from diary.extensions import db
+from tests.api.conftest import make_pat
 from tests.conftest import csrf_token
 
 SRC = Path(database.__file__).resolve().parent
@@ -185,6 +186,57 @@ def test_a_post_still_runs_in_a_transaction(client, auth, demo_users, statement_
     assert all(level != "AUTOCOMMIT" for level, _, _ in statement_modes)
 
 
+def test_an_api_read_runs_without_a_transaction(app, client, demo_users, statement_modes):
+    secret, _ = make_pat(app, "writer@example.com")
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/entries", headers=headers).status_code == 200
+    statement_modes.clear()
+    for path in ("/api/v1/entries", "/api/v1/me", "/api/v1/tags"):
+        assert client.get(path, headers=headers).status_code == 200, path
+    assert {verb for _, verb, _ in statement_modes} == {"SELECT"}
+    assert not any(in_transaction for _, _, in_transaction in statement_modes)
+    if _backend(app) == "postgresql":
+        assert {level for level, _, _ in statement_modes} == {"AUTOCOMMIT"}
+
+
+def test_an_api_read_with_a_reason_keeps_its_transaction(app, client, demo_users, statement_modes):
+    # A reason is for somebody else's entries, whose receipts are written in a
+    # savepoint: that needs a transaction (database.reads_only_unless).
+    secret, _ = make_pat(app, "writer@example.com")
+    headers = {"Authorization": f"Bearer {secret}", "Diary-Access-Reason": "checking"}
+    statement_modes.clear()
+    assert client.get("/api/v1/entries", headers=headers).status_code == 200
+    assert statement_modes
+    assert all(level != "AUTOCOMMIT" for level, _, _ in statement_modes)
+
+
+def test_api_reads_keep_psycopgs_prepared_statements(app, client, demo_users):
+    """psycopg prepares a statement it ran five times on a connection, so that
+    PostgreSQL plans it once (planning the token lookup took longer than running
+    it); a ROLLBACK makes psycopg forget them all. An API read ends in none."""
+    if _backend(app) != "postgresql":
+        pytest.skip("psycopg's prepared statements")
+    secret, _ = make_pat(app, "writer@example.com")
+    headers = {"Authorization": f"Bearer {secret}"}
+    for _ in range(8):
+        assert client.get("/api/v1/entries", headers=headers).status_code == 200
+    prepared = []
+
+    def count(_conn, cursor, statement, *_args):
+        if "api_token" in statement:
+            sql = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%api_token%'"
+            prepared.append(cursor.connection.execute(sql).fetchone()[0])
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "after_cursor_execute", count)
+    try:
+        assert client.get("/api/v1/entries", headers=headers).status_code == 200
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", count)
+    assert prepared and prepared[0] >= 1
+
+
 def test_reading_pages_leave_sqlites_isolation_level_alone(
     app, client, auth, demo_users, monkeypatch
 ):
@@ -235,8 +287,11 @@ def test_reads_only_marks_the_registered_view(app):
     marked = {name for name, view in app.view_functions.items()
               if getattr(view, database.READS_ONLY_ATTR, False)}
     assert {"web.dashboard", "web.view_entry", "web.edit_entry", "web.all_entries",
-            "web.account", "web.activity"} <= marked
+            "web.account", "web.activity", "api_v1.list_entries", "api_v1.get_entry",
+            "api_v1.me", "api_v1.list_tags"} <= marked
     assert "web.new_entry" not in marked and "web.delete_entry" not in marked
+    # An export reads its entries in chunks: one transaction, one snapshot.
+    assert "api_v1.export" not in marked and "api_v1.create_entry" not in marked
 
 
 # --- The SQLite file is the owner's alone -------------------------------------------

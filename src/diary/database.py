@@ -109,13 +109,27 @@ def reads_only(view: View) -> View:
     return view
 
 
+def reads_only_unless(header: str) -> Callable[[View], View]:
+    """:func:`reads_only`, but a request that carries ``header`` keeps its
+    transaction: such a request may write what needs one (the API's reads of
+    somebody else's entries, which carry their reason in a header, record receipts
+    in a savepoint, which autocommit has no transaction for)."""
+
+    def mark(view: View) -> View:
+        setattr(view, READS_ONLY_ATTR, header)
+        return view
+
+    return mark
+
+
 def autocommit_reads() -> None:
     """Run a ``@reads_only`` view's statements without a transaction (a request
     hook: it must come before anything touches the database, see diary.pipeline)."""
     if request.method not in SAFE_METHODS or request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)
-    if not getattr(view, READS_ONLY_ATTR, False):
+    marked = getattr(view, READS_ONLY_ATTR, False)
+    if not marked or (marked is not True and marked in request.headers):
         return
     if db.engine.dialect.name == "sqlite":
         return  # no transaction for a read there anyway (see reads_only)

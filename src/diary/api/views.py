@@ -30,6 +30,7 @@ from diary.api.schemas import (
     MeSchema,
     TagListSchema,
 )
+from diary.database import reads_only, reads_only_unless
 from diary.security.client import client_info
 from diary.services import archive, entries, profile, receipts, search, tags, transfer
 from diary.services.receipts import Access
@@ -98,6 +99,7 @@ def _access() -> Access:
 
 
 @blp.route("/me")
+@reads_only
 @authenticated()
 @blp.response(200, MeSchema)
 @_problems(*COMMON)
@@ -119,6 +121,7 @@ def me():
 
 
 @blp.route("/entries", parameters=[_REASON_PARAMETER])
+@reads_only_unless(REASON_HEADER)
 @authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
 # Schema instances, not classes: webargs builds a new schema on every request from
 # a class (about 3% of an API read, bench/profile); loading keeps no state in one.
@@ -189,6 +192,7 @@ def list_entries(args):
 
 
 @blp.route("/tags")
+@reads_only
 @authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
 @blp.response(200, TagListSchema)
 @_problems(*COMMON)
@@ -213,6 +217,7 @@ def create_entry(data):
 
 
 @blp.route(f"/entries/{ENTRY_ID}")
+@reads_only_unless(REASON_HEADER)
 @authenticated(scope=Scope.ENTRIES_READ, permissions=READ)
 @blp.response(200, EntrySchema)
 @_problems(*COMMON, 400, 404)
