@@ -49,3 +49,27 @@ def test_a_field_with_a_value_or_an_error_is_rendered_each_time(app):
         refused.content.errors = ["Too long."]
         assert refused.content(rows=3) is not EntryForm(formdata=None).content(rows=3)
         assert not any("my secret" in str(markup) for markup in _RENDERED.values())
+
+
+def test_blank_is_one_empty_form_per_app_without_a_token(app):
+    from diary.web.forms import SearchForm, blank
+
+    with app.test_request_context("/"):
+        form = blank(EntryForm)
+        assert blank(EntryForm) is form and blank(SearchForm) is not form
+        assert not form.content.data and not form.content.errors
+        assert "csrf_token" not in form._fields
+
+
+def test_a_refused_entry_stays_on_its_own_page(client, auth, demo_users):
+    # The dashboard renders the app's blank form; a refused entry is shown again
+    # with its text and error by a form of its own request, never by the blank one.
+    from tests.conftest import csrf_token
+
+    auth.login("writer@example.com", "writerpass")
+    refused = client.post("/new_entry", data={"content": "x" * 5000 + "mine",
+                                               "csrf_token": csrf_token(client, "/")})
+    assert refused.status_code == 422
+    assert "field-error" in refused.get_data(as_text=True)
+    again = client.get("/").get_data(as_text=True)
+    assert "field-error" not in again and "xxxxmine" not in again

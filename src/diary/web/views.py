@@ -26,6 +26,7 @@ from diary.web.forms import (
     EveryoneSearchForm,
     ReasonForm,
     SearchForm,
+    blank,
 )
 
 # The HTTP status of a form shown again because its content was refused.
@@ -74,7 +75,7 @@ def _dashboard(form: EntryForm, status: int = 200):
             page=page,
             on_this_day=earlier,
             tag=tag,
-            search_box=SearchForm(formdata=None),
+            search_box=blank(SearchForm),
             query_max_length=search.QUERY_MAX_LENGTH,
             max_length=entries.max_length(),
             # Every entry here is the actor's own: one answer each for the page.
@@ -91,7 +92,7 @@ def _dashboard(form: EntryForm, status: int = 200):
 @permissions_accepted(perm.ENTRY_READ_OWN, perm.ENTRY_READ_ANY)
 def dashboard():
     """The user's own entries, newest first, with the form to write a new one."""
-    return _dashboard(EntryForm())
+    return _dashboard(blank(EntryForm))
 
 
 @bp.post("/new_entry")
