@@ -251,9 +251,12 @@ def test_reading_pages_leave_sqlites_isolation_level_alone(
     client.post("/new_entry", data={"content": "hello", "csrf_token": csrf_token(client, "/")})
     switched = []
     real = dialect.set_isolation_level
-    monkeypatch.setattr(
-        dialect, "set_isolation_level", lambda conn, level: switched.append(level) or real(conn, level)
-    )
+
+    def counted(conn, level):
+        switched.append(level)
+        return real(conn, level)
+
+    monkeypatch.setattr(dialect, "set_isolation_level", counted)
     for path in ("/", "/", "/account", "/archive"):
         assert client.get(path).status_code == 200, path
     assert switched == []

@@ -132,7 +132,13 @@ def test_nginx_serves_tls_http2_redirects_http_and_serves_static_files(site):
     # The shipped access log format has no request line: paths (tokens) stay out.
     reset = requests.get(site.url + "/reset/not-a-real-token-5f3a", verify=str(site.ca),
                          allow_redirects=False, timeout=10)
+    # nginx writes a request's line once it has sent the answer, so the client can
+    # have it first: wait for the line.
+    deadline = time.monotonic() + 5
     logged = site.nginx_access_log.read_text()
+    while reset.headers["X-Request-ID"] not in logged and time.monotonic() < deadline:
+        time.sleep(0.05)
+        logged = site.nginx_access_log.read_text()
     assert reset.headers["X-Request-ID"] in logged
     assert "not-a-real-token-5f3a" not in logged and "/healthz" not in logged
 

@@ -273,7 +273,8 @@ def _ranges_text(dialect: str) -> TextClause:
         source = (
             "unnest(CAST(:range_numbers AS INTEGER[]), CAST(:range_starts AS TIMESTAMPTZ[]), "
             "CAST(:range_stops AS TIMESTAMPTZ[])) AS ranges(n, start, stop) "
-            "CROSS JOIN LATERAL (SELECT entry.id, entry.created_at FROM entry WHERE entry.user_id = :owner_id "
+            "CROSS JOIN LATERAL (SELECT entry.id, entry.created_at FROM entry "
+            "WHERE entry.user_id = :owner_id "
             "AND entry.created_at >= ranges.start AND entry.created_at < ranges.stop "
             "ORDER BY entry.created_at DESC, entry.id DESC LIMIT :days_limit) AS entry"
         )
