@@ -273,7 +273,7 @@ def test_on_this_day_shows_the_same_local_day_in_earlier_years_only(people):
 
 
 def test_on_this_day_bounds_are_the_local_midnights_to_the_microsecond(people):
-    # On SQLite the bounds are compared as stored text (archive._stored): an entry
+    # On SQLite the bounds are compared as stored text (archive._range_json): an entry
     # at local midnight is in, one a microsecond before the next midnight too, and
     # those a microsecond outside are not.
     alice = people["alice"]

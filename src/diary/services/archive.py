@@ -162,21 +162,16 @@ def _own(actor: Actor) -> None:
 _SIZES = (12, 60, _MONTHS_PER_STATEMENT)
 
 
-def _stored(rows: list[tuple[int, datetime, datetime]]) -> list[tuple[int, str, str]]:
-    """``rows`` with their bounds as SQLite stores ``created_at``, converted by the
-    column type's own bind processing (so the text compares as the stored text
+def _range_json(rows: list[tuple[int, datetime, datetime]]) -> dict:
+    """The ranges of :func:`_ranges_text` on SQLite: one JSON array of ``[start,
+    stop]``, newest first, each bound as SQLite stores ``created_at``, converted by
+    the column type's own bind processing (so the text compares as the stored text
     does). Done once per zone and day by the cached caller: through the typed
     parameters, the 60 bounds were converted on every dashboard, about a third of
     the "on this day" statement's time (bench/profile)."""
     dialect = sqlite.dialect()
     convert = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-    return [(n, convert(start), convert(stop)) for n, start, stop in rows]
-
-
-def _range_json(rows: list[tuple[int, datetime, datetime]]) -> dict:
-    """The ranges of :func:`_ranges_text` on SQLite: one JSON array of ``[start,
-    stop]``, the bounds in their stored form (:func:`_stored`), newest first."""
-    return {"ranges": json.dumps([[start, stop] for _, start, stop in _stored(rows)])}
+    return {"ranges": json.dumps([[convert(start), convert(stop)] for _, start, stop in rows])}
 
 
 def _range_arrays(rows: list[tuple[int, datetime, datetime]]) -> dict:
