@@ -38,7 +38,7 @@ from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from sqlalchemy import bindparam, delete, select
 
-from diary import unavailable
+from diary import database, unavailable
 from diary.extensions import db
 from diary.models import StoredSession
 from diary.models.types import dialect_insert, utcnow
@@ -167,14 +167,12 @@ class DatabaseSessionInterface(_DiarySessions, ServerSideSessionInterface):
 
     @staticmethod
     def _connect():
-        # Each use stands alone, and a read opens no transaction. On PostgreSQL:
-        # autocommit, which saves the BEGIN and ROLLBACK round trips. On SQLite the
-        # driver opens no transaction for a SELECT anyway, and a block that writes
-        # commits at its end; switching to autocommit there would expire the
-        # connection's prepared statements each time (see database.reads_only).
-        if db.engine.dialect.name == "sqlite":
-            return db.engine.begin()
-        return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        # Each use stands alone, and a read opens no transaction: autocommit where
+        # that pays (PostgreSQL); elsewhere (SQLite, whose driver opens no
+        # transaction for a SELECT) a block that commits what it writes at its end.
+        if database.autocommit_pays(db.engine):
+            return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return db.engine.begin()
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
         with self._connect() as conn:
