@@ -15,6 +15,7 @@ from alembic.migration import MigrationContext
 
 from diary import database
 from diary.extensions import db
+from diary.models import Role, User
 from tests.api.conftest import make_pat
 from tests.conftest import csrf_token
 
@@ -265,7 +266,8 @@ def test_reading_pages_leave_sqlites_isolation_level_alone(
 def test_pages_not_marked_keep_their_transaction(app, client, auth, demo_users, statement_modes):
     auth.login()
     statement_modes.clear()
-    assert client.get("/account/tokens").status_code == 200
+    # An export: one transaction, so that all its chunks come from one snapshot.
+    assert client.get("/api/v1/export").status_code == 200
     assert statement_modes and all(level == "default" for level, _, _ in statement_modes)
     if _backend(app) == "postgresql":
         assert any(in_transaction for _, _, in_transaction in statement_modes)
@@ -295,6 +297,58 @@ def test_reads_only_marks_the_registered_view(app):
     assert "web.new_entry" not in marked and "web.delete_entry" not in marked
     # An export reads its entries in chunks: one transaction, one snapshot.
     assert "api_v1.export" not in marked and "api_v1.create_entry" not in marked
+
+
+
+# The GET pages of Diary's own that keep their transaction, and why. Every other
+# one is @reads_only: on PostgreSQL a request that ends in ROLLBACK makes psycopg
+# forget the connection's prepared statements (and send DEALLOCATE ALL), so such a
+# page would cost the next requests on its pooled connection their plans as well.
+SNAPSHOT = "an export reads its rows in chunks: one transaction, one snapshot"
+GET_PAGES_IN_A_TRANSACTION = {
+    "admin.audit_csv": SNAPSHOT,
+    "admin.audit_jsonl": SNAPSHOT,
+    "api_v1.export": SNAPSHOT,
+    "health.healthz": "the same answer for everybody: no statement",
+    "health.readyz": "checks the database itself",
+    "static": "files: no statement",
+}
+
+
+def test_every_get_page_of_diarys_own_is_reads_only_or_says_why_not(app):
+    unmarked = set()
+    for rule in app.url_map.iter_rules():
+        # Flask-Security's views are the library's: what one runs on a GET is its
+        # business (and may change with a release), so none is marked.
+        if "GET" not in rule.methods or rule.endpoint.startswith("security."):
+            continue
+        if not getattr(app.view_functions[rule.endpoint], database.READS_ONLY_ATTR, False):
+            unmarked.add(rule.endpoint)
+    assert unmarked == set(GET_PAGES_IN_A_TRANSACTION)
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/account/tokens", 200), ("/all/search", 200), ("/api/v1/docs", 200),
+    ("/admin/", 302), ("/admin/roles/new", 200), ("/admin/roles/{role}", 200),
+    ("/admin/roles/{role}/grant", 302), ("/admin/users/{writer}/deactivate", 200),
+])
+def test_the_other_get_pages_read_without_a_transaction(app, client, auth, demo_users,
+                                                        mfa_policy_off, statement_modes,
+                                                        path, status):
+    with app.app_context():
+        role = db.session.scalar(sa.select(Role.id).where(Role.name == "Writer"))
+        writer = db.session.scalar(sa.select(User.id).where(User.email == "writer@example.com"))
+    path = path.format(role=role, writer=writer)
+    assert auth.login("admin@example.com", "adminpass").status_code == 302
+    statement_modes.clear()
+    response = client.get(path)
+    assert response.status_code == status
+    if status == 302:  # the console's own redirects, not the sign-in's
+        assert response.headers["Location"].startswith("/admin/")
+    assert statement_modes, f"{path} ran no statement"
+    assert not any(in_transaction for _, _, in_transaction in statement_modes)
+    if _backend(app) == "postgresql":
+        assert {level for level, _, _ in statement_modes} == {"AUTOCOMMIT"}
 
 
 # --- The SQLite file is the owner's alone -------------------------------------------

@@ -92,7 +92,12 @@ def reads_only(view: View) -> View:
     (``BEGIN`` before the first statement, ``ROLLBACK`` when the request ends),
     and a page that runs two small queries (the signed-in user, then the page's
     rows) spends more time on those two round trips than on its queries
-    (bench/dashboard); such a view's statements run in autocommit mode. Without a
+    (bench/dashboard), and psycopg forgets every prepared statement of the
+    connection at a ``ROLLBACK`` (sending ``DEALLOCATE ALL``), so one page left in
+    a transaction makes the next requests on its pooled connection plan their
+    statements again. Such a view's statements run in autocommit mode; every GET
+    page of Diary's own is marked, or named with its reason in
+    ``tests/test_database.py`` (``GET_PAGES_IN_A_TRANSACTION``). Without a
     transaction the statements see separate snapshots, which a page that reads a
     user and then that user's rows cannot tell apart. Only mark views whose reads
     need no atomicity and whose services commit what they write themselves.

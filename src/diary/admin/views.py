@@ -50,6 +50,7 @@ def _who() -> admin.Who:
 
 
 @bp.get("/")
+@reads_only
 @auth_required()
 @permissions_accepted(perm.USER_MANAGE, perm.AUDIT_READ)
 def index():
@@ -118,6 +119,7 @@ def _action_form(action: Action, target, formdata=None) -> ActionForm:
 
 
 @bp.route("/users/<int:user_id>/<string:action_name>", methods=["GET", "POST"])
+@reads_only
 @auth_required()
 @permissions_required(perm.USER_MANAGE)
 @fresh_sign_in
@@ -175,6 +177,7 @@ def roles():
 
 
 @bp.route("/roles/new", methods=["GET", "POST"])
+@reads_only
 @auth_required()
 @permissions_required(perm.USER_MANAGE)
 @fresh_sign_in
@@ -216,6 +219,7 @@ def _permission_forms(info: admin.RoleInfo, formdata=None, which: str | None = N
 
 
 @bp.get("/roles/<int:role_id>")
+@reads_only
 @auth_required()
 @permissions_required(perm.USER_MANAGE)
 @fresh_sign_in
@@ -240,6 +244,7 @@ def _role_page(info, grant, revoke, status: int = 200):
 
 
 @bp.route("/roles/<int:role_id>/<string:change>", methods=["GET", "POST"])
+@reads_only
 @auth_required()
 @permissions_required(perm.USER_MANAGE)
 @fresh_sign_in

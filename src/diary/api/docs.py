@@ -9,12 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from diary.api import errors
+from diary.database import reads_only
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 errors.register(bp)
 
 
 @bp.get("/openapi.json")
+@reads_only
 def openapi_json():
     """The OpenAPI 3 document of /api/v1."""
     spec = current_app.extensions["diary_api"].spec.to_dict()
@@ -22,18 +24,21 @@ def openapi_json():
 
 
 @bp.get("/docs")
+@reads_only
 def docs_page():
     """The interactive API reference (Swagger UI on the document above)."""
     return render_template("api/docs.html")
 
 
 @bp.get("/problems")
+@reads_only
 def problem_index():
     """Every problem type the API answers with."""
     return render_template("api/problems.html", types=errors.problem_types(), one=None)
 
 
 @bp.get("/problems/<slug>")
+@reads_only
 def problem_page(slug: str):
     """What the problem type ``slug`` means; 404 for a type the API never sends."""
     types = errors.problem_types()

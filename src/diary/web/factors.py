@@ -12,12 +12,14 @@ from flask import current_app, redirect, render_template, url_for
 from flask_security import auth_required, current_user
 from flask_security.proxies import _security
 
+from diary.database import reads_only
 from diary.security import recovery_codes
 from diary.services import mfa
 from diary.web import bp
 
 
 @bp.get("/account/factors/added")
+@reads_only
 @auth_required()
 def factor_added():
     """Show freshly generated recovery codes once; else go to the account page.

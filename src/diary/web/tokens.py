@@ -25,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from diary.database import reads_only
 from diary.security.client import client_info
 from diary.security.identity import current_identity
 from diary.services import tokens
@@ -97,6 +98,7 @@ def _page(form: TokenForm, new_token: tokens.NewToken | None = None, status: int
 
 
 @bp.get("/account/tokens")
+@reads_only
 @auth_required()
 def tokens_page():
     """The user's tokens and the form to create one."""

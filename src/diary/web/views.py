@@ -348,6 +348,7 @@ def search_entries():
 
 
 @bp.route("/all/search", methods=["GET", "POST"])
+@reads_only
 @auth_required()
 @permissions_required(perm.ENTRY_READ_ANY)
 def search_everyone():
