@@ -147,3 +147,25 @@ def test_api_read_with_an_auth_token(app, demo_users, statements):
     _write(app, 10)
     token = login_auth_token(app, EMAIL, PASSWORD)["authentication_token"]
     _api_read(app.test_client(), {"Authentication-Token": token}, statements)
+
+
+
+ENTRY_READ = re.compile(r"\bFROM entry\b", re.IGNORECASE)
+
+
+def test_deleting_somebody_elses_entry_reads_it_once(app, demo_users, mfa_policy_off, statements):
+    from tests.conftest import csrf_token
+
+    entry_id = _write(app, 1)[0]  # the writer's
+    admin = app.test_client()
+    assert AuthActions(admin).login("admin@example.com", "adminpass").status_code == 302
+    token = csrf_token(admin, "/")
+    statements.clear()
+    response = admin.post(f"/delete_entry/{entry_id}",
+                          data={"csrf_token": token, "reason": "Reported as spam"})
+    # Somebody else's entry: back to everyone's entries, which the view learns from
+    # the deletion itself rather than from a read of its own.
+    assert response.status_code == 302 and response.headers["Location"] == "/all"
+    reads = [s for s in statements
+             if s.lstrip().upper().startswith("SELECT") and ENTRY_READ.search(s)]
+    assert len(reads) == 1, "\n".join(s[:300] for s in reads)

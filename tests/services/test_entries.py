@@ -188,10 +188,13 @@ def test_delete_entry(people):
     with pytest.raises(entries.EntryAccessDenied):
         entries.delete_entry(people["bob"], entry.id)
     assert count() == 1
-    entries.delete_entry(people["admin"], entry.id, Access("Spam"))
+    assert entries.delete_entry(people["admin"], entry.id, Access("Spam")) is True  # somebody else's
     assert count() == 0
     with pytest.raises(entries.EntryNotFound):
         entries.delete_entry(people["admin"], entry.id, Access("Spam"))
+    own = entries.create_entry(people["alice"], "mine")
+    assert entries.delete_entry(people["alice"], own.id) is False
+    assert count() == 0
 
 
 # --- access receipts -----------------------------------------------------------------

@@ -330,8 +330,9 @@ def update_entry(
     return entry
 
 
-def delete_entry(actor: Actor, entry_id: int, access: Access | None = None) -> None:
-    """Delete entry ``entry_id``.
+def delete_entry(actor: Actor, entry_id: int, access: Access | None = None) -> bool:
+    """Delete entry ``entry_id``; return whether it was somebody else's (the page
+    then goes back to everyone's entries rather than the actor's own).
 
     Somebody else's entry needs a reason in ``access``; the deletion is recorded
     (``entry:access:delete``, with the entry's id and date, not its content) in the
@@ -347,9 +348,10 @@ def delete_entry(actor: Actor, entry_id: int, access: Access | None = None) -> N
         db.session.delete(entry)
         # The entry's id and date are still loaded; record() commits both.
         receipts.record(actor.id, receipts.AccessKind.DELETE, [entry], access)
-        return
+        return True
     db.session.delete(entry)
     db.session.commit()
+    return False
 
 
 def list_own_entries(

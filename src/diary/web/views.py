@@ -229,9 +229,8 @@ def delete_entry(entry_id: int):
     if not form.validate_on_submit():
         abort(400)
     actor = current_identity()
-    others = entries.needs_reason(actor, _header(entry_id, entries.Action.DELETE))
     try:
-        entries.delete_entry(actor, entry_id, _access(form.reason.data))
+        others = entries.delete_entry(actor, entry_id, _access(form.reason.data))
     except entries.EntryNotFound:
         abort(404)
     except entries.EntryAccessDenied:
