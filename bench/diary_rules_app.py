@@ -13,10 +13,12 @@ template, no form.
 Set beside Flask-Security alone (``bench/fs_floor_app.py``, the same text after
 Flask-Security's own session check) it shows what Diary's rules cost; set beside
 the dashboard, what the page itself costs (its entries, their rendering).
+``bench/profile --only rules`` profiles it in-process (:func:`add_empty_page`).
 
 Bench code only: the page exists in this module, never in the app.
 """
 
+from flask import Flask
 from flask_security import auth_required
 
 from diary import create_app
@@ -25,12 +27,20 @@ from diary.database import reads_only
 PATH = "/bench/empty"
 TEXT = "Hello, signed-in user!"
 
-app = create_app()
+
+def add_empty_page(app: Flask) -> Flask:
+    """Add ``GET`` :data:`PATH` to ``app`` (before its first request); return it."""
+
+    @reads_only
+    @auth_required()
+    def bench_empty():
+        """Return a constant greeting to a signed-in user."""
+        return TEXT
+
+    app.add_url_rule(PATH, "bench_empty", bench_empty, methods=["GET"])
+    return app
 
 
-@app.get(PATH)
-@reads_only
-@auth_required()
-def bench_empty():
-    """Return a constant greeting to a signed-in user."""
-    return TEXT
+def make_app() -> Flask:
+    """Return Diary with the empty page (``gunicorn 'diary_rules_app:make_app()'``)."""
+    return add_empty_page(create_app())
