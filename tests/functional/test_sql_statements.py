@@ -169,3 +169,23 @@ def test_deleting_somebody_elses_entry_reads_it_once(app, demo_users, mfa_policy
     reads = [s for s in statements
              if s.lstrip().upper().startswith("SELECT") and ENTRY_READ.search(s)]
     assert len(reads) == 1, "\n".join(s[:300] for s in reads)
+
+
+def test_an_edit_refused_for_its_content_reads_the_entry_once(app, demo_users, mfa_policy_off,
+                                                             statements):
+    from tests.conftest import csrf_token
+
+    entry_id = _write(app, 1)[0]  # the writer's
+    admin = app.test_client()
+    assert AuthActions(admin).login("admin@example.com", "adminpass").status_code == 302
+    token = csrf_token(admin, "/")
+    statements.clear()
+    response = admin.post(f"/edit_entry/{entry_id}", data={
+        "csrf_token": token, "reason": "Fixing a typo", "content": "x" * 100_000,
+    })
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Fixing a typo" in html  # the editor again, with what was typed
+    reads = [s for s in statements
+             if s.lstrip().upper().startswith("SELECT") and ENTRY_READ.search(s)]
+    assert len(reads) == 1, "\n".join(s[:300] for s in reads)

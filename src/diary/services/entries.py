@@ -66,7 +66,11 @@ class EntryAccessDenied(EntryError):
 
 
 class EntryInvalid(EntryError):
-    """The content breaks a rule; ``str(error)`` says which, for the user."""
+    """The content breaks a rule; ``str(error)`` says which, for the user. From
+    :func:`update_entry`, ``entry`` is the header of the entry it was meant for
+    (for the editor shown again); None otherwise."""
+
+    entry: "EntryHeader | None" = None
 
 
 class InvalidCursor(EntryError):
@@ -320,7 +324,11 @@ def update_entry(
         access = _reasoned(entry, access)
     if expected_updated_at is not None and entry.updated_at != expected_updated_at:
         raise EntryConflict(entry_id)
-    entry.content = clean_content(content)
+    try:
+        entry.content = clean_content(content)
+    except EntryInvalid as exc:
+        exc.entry = EntryHeader.of(entry)
+        raise
     entry.updated_at = utcnow()
     tags.sync(entry)
     if others:

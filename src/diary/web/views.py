@@ -192,15 +192,18 @@ def edit_entry(entry_id: int):
         abort(403)
     except entries.ReasonRequired as exc:
         form.reason.errors.append(str(exc))
+        header = exc.entry
     except entries.EntryInvalid as exc:
         form.content.errors.append(str(exc))
+        header = exc.entry
     else:
         flash("Entry updated.", "success")
         if entries.needs_reason(actor, entry):
             # The entry page would ask for a reason again: the list instead.
             return redirect(url_for("web.all_entries"))
         return redirect(url_for("web.view_entry", entry_id=entry_id))
-    return _editor(form, _header(entry_id, entries.Action.EDIT), INVALID_STATUS)
+    # The editor again, with the header of the entry the service read.
+    return _editor(form, header, INVALID_STATUS)
 
 
 @bp.get("/delete_entry/<int:entry_id>")
@@ -248,15 +251,6 @@ def delete_entry(entry_id: int):
 def _access(reason: str | None) -> Access:
     client = client_info()
     return Access(reason, client.ip, client.user_agent)
-
-
-def _header(entry_id: int, action: entries.Action) -> entries.EntryHeader:
-    try:
-        return entries.entry_header(current_identity(), entry_id, action)
-    except entries.EntryNotFound:
-        abort(404)
-    except entries.EntryAccessDenied:
-        abort(403)
 
 
 def _ask_reason(entry: entries.EntryHeader, form, purpose: str, status: int = 200):
