@@ -299,7 +299,6 @@ def test_reads_only_marks_the_registered_view(app):
     assert "api_v1.export" not in marked and "api_v1.create_entry" not in marked
 
 
-
 # The GET pages of Diary's own that keep their transaction, and why. Every other
 # one is @reads_only: on PostgreSQL a request that ends in ROLLBACK makes psycopg
 # forget the connection's prepared statements (and send DEALLOCATE ALL), so such a

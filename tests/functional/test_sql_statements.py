@@ -27,7 +27,7 @@ from diary.extensions import db
 from diary.models import Entry, User
 from diary.services import tags
 from tests.api.conftest import login_auth_token, make_pat
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, csrf_token
 
 EMAIL, PASSWORD = "writer@example.com", "writerpass"
 PAGE_BUDGET = 3
@@ -149,43 +149,42 @@ def test_api_read_with_an_auth_token(app, demo_users, statements):
     _api_read(app.test_client(), {"Authentication-Token": token}, statements)
 
 
-
 ENTRY_READ = re.compile(r"\bFROM entry\b", re.IGNORECASE)
 
 
-def test_deleting_somebody_elses_entry_reads_it_once(app, demo_users, mfa_policy_off, statements):
-    from tests.conftest import csrf_token
+def _entry_reads(sent: list[str]) -> list[str]:
+    return [s for s in sent if s.lstrip().upper().startswith("SELECT") and ENTRY_READ.search(s)]
 
+
+@pytest.fixture
+def admin_browser(app, demo_users, mfa_policy_off):
+    client = app.test_client()
+    assert AuthActions(client).login("admin@example.com", "adminpass").status_code == 302
+    return client
+
+
+def test_deleting_somebody_elses_entry_reads_it_once(app, admin_browser, statements):
     entry_id = _write(app, 1)[0]  # the writer's
-    admin = app.test_client()
-    assert AuthActions(admin).login("admin@example.com", "adminpass").status_code == 302
-    token = csrf_token(admin, "/")
+    token = csrf_token(admin_browser, "/")
     statements.clear()
-    response = admin.post(f"/delete_entry/{entry_id}",
-                          data={"csrf_token": token, "reason": "Reported as spam"})
+    response = admin_browser.post(f"/delete_entry/{entry_id}",
+                                  data={"csrf_token": token, "reason": "Reported as spam"})
     # Somebody else's entry: back to everyone's entries, which the view learns from
     # the deletion itself rather than from a read of its own.
     assert response.status_code == 302 and response.headers["Location"] == "/all"
-    reads = [s for s in statements
-             if s.lstrip().upper().startswith("SELECT") and ENTRY_READ.search(s)]
+    reads = _entry_reads(statements)
     assert len(reads) == 1, "\n".join(s[:300] for s in reads)
 
 
-def test_an_edit_refused_for_its_content_reads_the_entry_once(app, demo_users, mfa_policy_off,
-                                                             statements):
-    from tests.conftest import csrf_token
-
+def test_an_edit_refused_for_its_content_reads_the_entry_once(app, admin_browser, statements):
     entry_id = _write(app, 1)[0]  # the writer's
-    admin = app.test_client()
-    assert AuthActions(admin).login("admin@example.com", "adminpass").status_code == 302
-    token = csrf_token(admin, "/")
+    token = csrf_token(admin_browser, "/")
     statements.clear()
-    response = admin.post(f"/edit_entry/{entry_id}", data={
+    response = admin_browser.post(f"/edit_entry/{entry_id}", data={
         "csrf_token": token, "reason": "Fixing a typo", "content": "x" * 100_000,
     })
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Fixing a typo" in html  # the editor again, with what was typed
-    reads = [s for s in statements
-             if s.lstrip().upper().startswith("SELECT") and ENTRY_READ.search(s)]
+    reads = _entry_reads(statements)
     assert len(reads) == 1, "\n".join(s[:300] for s in reads)
