@@ -223,7 +223,7 @@ def test_another_users_entry_needs_a_reason_for_every_action(people):
     assert db.session.get(Entry, entry.id).content == "hers"
     assert _access_tags() == []
     # What the reason page may show: who and when, never the text.
-    header = entries.entry_header(admin, entry.id)
+    header = entries.entry_or_header(admin, entry.id)
     assert (header.id, header.author_name) == (entry.id, "alice@example.com")
     assert not hasattr(header, "content")
 

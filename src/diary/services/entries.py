@@ -231,22 +231,13 @@ def get_entry(
     return entry
 
 
-def entry_header(actor: Actor, entry_id: int, action: Action = Action.READ) -> EntryHeader:
-    """Return what entry ``entry_id`` is (author, dates), not what it says, if
-    ``actor`` may do ``action`` with it; records nothing.
-
-    :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
-    """
-    return EntryHeader.of(_allowed_entry(actor, entry_id, action))
-
-
 def entry_or_header(
     actor: Actor, entry_id: int, action: Action = Action.READ
 ) -> Entry | EntryHeader:
     """Return entry ``entry_id`` if ``actor`` may do ``action`` with it without a
-    reason (it is theirs), else only its :class:`EntryHeader`, for the page that
-    asks why; records nothing. The same answers as :func:`entry_header` followed,
-    for the actor's own entry, by :func:`get_entry`, from one read of the entry.
+    reason (it is theirs), else only its :class:`EntryHeader` (author, dates, not
+    what it says), for the page that asks why; records nothing. One read of the
+    entry.
 
     :raises EntryNotFound, EntryAccessDenied: see :func:`get_entry`.
     """
